@@ -1,0 +1,71 @@
+"""The ``ppmatch`` command: a thin shell over the Python API.
+
+Each command group lives in its own module and registers itself on ``app``. Deliberate
+errors (``PpmatchError``) are printed on one line with a non-zero exit code; a traceback is
+shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from ppmatch.errors import PpmatchError
+
+app = typer.Typer(
+    name="ppmatch",
+    help="Privacy-preserving identity matching between agencies.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+_debug = False
+
+# Command modules, one per area (data, linkage, screening, exchange).
+_COMMAND_MODULES: list[str] = []
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors.")) -> None:
+    global _debug
+    _debug = debug
+
+
+def _register_commands() -> None:
+    # Each module registers its commands on ``app`` when imported; heavy layers are imported
+    # inside the command functions so that startup stays fast.
+    import importlib
+
+    for module in _COMMAND_MODULES:
+        importlib.import_module(f"ppmatch.cli.{module}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _register_commands()
+    try:
+        app(standalone_mode=False)
+    except PpmatchError as error:
+        if _debug:
+            raise
+        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as error:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(error, click.exceptions.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        if isinstance(error, click.exceptions.Exit):
+            sys.exit(error.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""ppmatch.exchange layer."""

@@ -1,0 +1,1 @@
+"""ppmatch.identity layer."""

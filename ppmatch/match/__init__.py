@@ -1,0 +1,1 @@
+"""ppmatch.match layer."""

@@ -1,0 +1,1 @@
+"""ppmatch.synth layer."""

@@ -1,0 +1,1 @@
+"""ppmatch.transport layer."""
