@@ -1,0 +1,113 @@
+"""Resumable chunked jobs: a killed publish or query restarts from its last completed chunk.
+
+A job owns a work directory holding one file per completed chunk and a ``manifest.json``
+(written atomically after each chunk) that records the job's identity (a hash of its inputs and
+parameters), a persisted random seed, and the SHA-256 and size of every completed chunk. A chunk
+counts as done only if the manifest lists it *and* its file still hashes to the recorded value,
+so a chunk file torn by a kill is simply recomputed. The seed makes any randomness the job
+needs reproducible across the interruption, so a resumed run yields byte-identical output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import shutil
+from pathlib import Path
+
+from ppmatch.errors import InputError, IntegrityError
+from ppmatch.exchange.atomic import atomic_write_bytes, atomic_write_text
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = "ppmatch-job-v1"
+
+
+class ChunkedJob:
+    """Checkpointed progress of one long run, keyed by ``job_id`` (hash of inputs and options)."""
+
+    def __init__(self, work_dir: Path, *, job_id: str, total_chunks: int, resume: bool) -> None:
+        self.work_dir = Path(work_dir)
+        self.job_id = job_id
+        self.total_chunks = total_chunks
+        manifest_path = self.work_dir / MANIFEST_NAME
+        if manifest_path.exists():
+            if not resume:
+                raise InputError(
+                    f"{self.work_dir} holds an unfinished run; pass --resume to continue it "
+                    "or delete the directory to start over"
+                )
+            self._manifest = self._read_manifest(manifest_path)
+        else:
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+            self._manifest = {
+                "format": MANIFEST_FORMAT,
+                "job_id": job_id,
+                "total_chunks": total_chunks,
+                "seed": secrets.token_hex(32),
+                "chunks": {},
+            }
+            self._write_manifest()
+
+    def _read_manifest(self, path: Path) -> dict:
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise IntegrityError(f"{path}: unreadable job manifest ({error})") from error
+        if manifest.get("format") != MANIFEST_FORMAT:
+            raise IntegrityError(f"{path}: not a ppmatch job manifest")
+        if (
+            manifest.get("job_id") != self.job_id
+            or manifest.get("total_chunks") != self.total_chunks
+        ):
+            raise InputError(
+                f"{self.work_dir} belongs to a run with other inputs or options; "
+                "delete it to start over"
+            )
+        return manifest
+
+    def _write_manifest(self) -> None:
+        text = json.dumps(self._manifest, sort_keys=True, indent=1)
+        atomic_write_text(self.work_dir / MANIFEST_NAME, text)
+
+    @property
+    def seed(self) -> bytes:
+        """32 random bytes fixed at the job's first start and reused on every resume."""
+        return bytes.fromhex(self._manifest["seed"])
+
+    def _chunk_path(self, index: int) -> Path:
+        return self.work_dir / f"chunk-{index:06d}.bin"
+
+    def is_done(self, index: int) -> bool:
+        """Whether chunk ``index`` completed and its file is intact."""
+        entry = self._manifest["chunks"].get(str(index))
+        path = self._chunk_path(index)
+        if entry is None or not path.exists():
+            return False
+        data = path.read_bytes()
+        return len(data) == entry["size"] and hashlib.sha256(data).hexdigest() == entry["sha256"]
+
+    def save_chunk(self, index: int, data: bytes) -> None:
+        """Persist chunk ``index``; only after this returns does the chunk count as done."""
+        if not 0 <= index < self.total_chunks:
+            raise ValueError(f"chunk index {index} outside 0..{self.total_chunks - 1}")
+        atomic_write_bytes(self._chunk_path(index), data)
+        self._manifest["chunks"][str(index)] = {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+        }
+        self._write_manifest()
+
+    def load_chunk(self, index: int) -> bytes:
+        """The bytes of a completed chunk, checked against the manifest."""
+        if not self.is_done(index):
+            raise IntegrityError(f"{self._chunk_path(index)}: chunk missing or damaged")
+        return self._chunk_path(index).read_bytes()
+
+    @property
+    def completed(self) -> list[int]:
+        return [i for i in range(self.total_chunks) if self.is_done(i)]
+
+    def finish(self) -> None:
+        """Remove the work directory once the final output has been written atomically."""
+        shutil.rmtree(self.work_dir, ignore_errors=True)
