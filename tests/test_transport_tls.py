@@ -1,0 +1,77 @@
+"""The mutual-TLS server really shows the client certificate to the ASGI handler."""
+
+import asyncio
+import hashlib
+import ssl
+import threading
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from pki import build_test_pki
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ppmatch.transport.tls_server import MutualTLSServer, server_ssl_context
+
+
+async def whoami(request):
+    tls = request.scope["extensions"]["tls"]
+    certificate = x509.load_pem_x509_certificate(tls["client_cert_chain"][0].encode())
+    return JSONResponse(
+        {
+            "name": tls["client_cert_name"],
+            "sha256": hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest(),
+            "tls": tls["tls_version"],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    pki = build_test_pki(tmp_path_factory.mktemp("pki"))
+    context = server_ssl_context(
+        pki.holder_server.certificate, pki.holder_server.key, pki.querier_ca.path
+    )
+    server = MutualTLSServer(
+        Starlette(routes=[Route("/whoami", whoami)]), host="127.0.0.1", port=0, ssl_context=context
+    )
+    loop = asyncio.new_event_loop()
+    port = loop.run_until_complete(server.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield pki, f"https://127.0.0.1:{port}"
+    asyncio.run_coroutine_threadsafe(server.close(), loop).result(5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def client(pki, issued=None):
+    context = ssl.create_default_context(cafile=pki.holder_ca.path)
+    if issued is not None:
+        context.load_cert_chain(issued.certificate, issued.key)
+    return httpx.Client(verify=context, timeout=5)
+
+
+def test_handler_sees_verified_client_certificate(served):
+    pki, url = served
+    with client(pki, pki.querier_client) as http:
+        first = http.get(f"{url}/whoami").json()
+        second = http.get(f"{url}/whoami").json()  # keep-alive connection reused
+    assert first == second
+    assert first["sha256"] == pki.querier_client.fingerprint
+    assert "CN=beta-client" in first["name"]
+    assert first["tls"] in (0x0303, 0x0304)
+
+
+@pytest.mark.parametrize("who", [None, "rogue_client"])
+def test_client_without_trusted_certificate_is_refused(served, who):
+    pki, url = served
+    issued = getattr(pki, who) if who else None
+    with (
+        client(pki, issued) as http,
+        pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)),
+    ):
+        http.get(f"{url}/whoami")
