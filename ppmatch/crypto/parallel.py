@@ -1,0 +1,229 @@
+"""Process-pool execution of OPRF batches, chunk by chunk, with the same results as serial.
+
+libsodium and pycryptodome hold the GIL, so throughput across cores needs processes. Each
+worker runs exactly the ``*_chunk`` functions the serial classes use, on a slice of the batch
+with its start index; VOPRF proofs are built from per-chunk partial composites summed in the
+parent (see :mod:`ppmatch.crypto.dleq`), so one proof still covers the whole batch.
+
+Workers are started with ``spawn`` (safe in threaded servers) and load libsodium through
+:mod:`ppmatch.crypto._sodium`, which leaves no library copy in ``$TMPDIR``. Chunks travel to
+workers over the pool's local pipe (pickle of lists of bytes); that is a same-machine,
+same-user channel, not a trust boundary.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
+
+from ppmatch.crypto.oprf import (
+    OPRFClient,
+    OPRFServer,
+    blind_chunk,
+    check_batch_size,
+    direct_evaluate_chunk,
+    evaluate_chunk,
+    finalize_chunk,
+)
+from ppmatch.crypto.suite import MODE_VOPRF, SUITE_NAMES, Suite, get_suite
+from ppmatch.errors import CryptoError
+
+DEFAULT_CHUNK_SIZE = 2048
+MIN_PARALLEL_BATCH = 256  # below this, process hand-off costs more than it saves
+
+
+def available_cores() -> int:
+    """Cores this process may run on (respects CPU affinity / container limits)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+def _warm_up(suite_names: Sequence[str]) -> None:
+    for name in suite_names:
+        get_suite(name)
+
+
+def _blind_task(suite: str, mode: int, inputs: list[bytes], blinds: list[bytes] | None, start: int):
+    return blind_chunk(get_suite(suite).context(mode), inputs, blinds, start)
+
+
+def _evaluate_task(suite: str, mode: int, key: bytes, blinded: list[bytes], seed, start: int):
+    group = get_suite(suite).group
+    context = get_suite(suite).context(mode)
+    return evaluate_chunk(
+        context, group.decode_scalar(key, "OPRF private key"), blinded, seed, start
+    )
+
+
+def _direct_task(suite: str, mode: int, key: bytes, inputs: list[bytes]):
+    group = get_suite(suite).group
+    context = get_suite(suite).context(mode)
+    return direct_evaluate_chunk(context, group.decode_scalar(key, "OPRF private key"), inputs)
+
+
+def _finalize_task(suite: str, mode: int, inputs, blinds, evaluated, blinded, seed, start: int):
+    context = get_suite(suite).context(mode)
+    return finalize_chunk(context, inputs, blinds, evaluated, blinded, seed, start)
+
+
+class BatchRunner:
+    """Runs blind / evaluate / finalize over a process pool; use as a context manager.
+
+    ``workers=1`` (or a batch under ``MIN_PARALLEL_BATCH``) runs in-process with no pool.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        start_method: str = "spawn",
+    ) -> None:
+        self.workers = workers or available_cores()
+        if self.workers < 1 or chunk_size < 1:
+            raise CryptoError("BatchRunner needs workers >= 1 and chunk_size >= 1")
+        self.chunk_size = chunk_size
+        self._start_method = start_method
+        self._pool: Executor | None = None
+
+    def __enter__(self) -> BatchRunner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker processes (they are started on first parallel use)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def start(self) -> None:
+        """Start the workers now (otherwise the first large batch pays for it)."""
+        if self._pool is None and self.workers > 1:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context(self._start_method),
+                initializer=_warm_up,
+                initargs=(SUITE_NAMES,),
+            )
+
+    def _slices(self, size: int) -> list[tuple[int, int]]:
+        per_worker = -(-size // self.workers)
+        step = max(1, min(self.chunk_size, per_worker))
+        return [(begin, min(begin + step, size)) for begin in range(0, size, step)]
+
+    def _run(self, size: int, task: Callable[..., Any], make_args: Callable[[int, int], tuple]):
+        """Results of ``task`` per slice, in order; serial when the pool would not pay."""
+        if self.workers == 1 or size < MIN_PARALLEL_BATCH:
+            return [task(*make_args(0, size))]
+        self.start()
+        assert self._pool is not None
+        futures = [self._pool.submit(task, *make_args(b, e)) for b, e in self._slices(size)]
+        return [future.result() for future in futures]
+
+    def blind(
+        self,
+        suite: Suite | str,
+        mode: int,
+        inputs: Sequence[bytes],
+        *,
+        blinds: Sequence[bytes] | None = None,
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Parallel :meth:`OPRFClient.blind_batch`."""
+        name = get_suite(suite).name
+        get_suite(name).context(mode)
+        check_batch_size(len(inputs), mode)
+        if blinds is not None and len(blinds) != len(inputs):
+            raise CryptoError(
+                f"OPRF batch lists differ: {len(inputs)} inputs, {len(blinds)} blinds"
+            )
+        inputs = list(inputs)
+        parts = self._run(
+            len(inputs),
+            _blind_task,
+            lambda b, e: (
+                name,
+                mode,
+                inputs[b:e],
+                None if blinds is None else list(blinds[b:e]),
+                b,
+            ),
+        )
+        return _concat(p[0] for p in parts), _concat(p[1] for p in parts)
+
+    def blind_evaluate(
+        self, server: OPRFServer, blinded: Sequence[bytes], *, proof_nonce: bytes | None = None
+    ) -> tuple[list[bytes], bytes | None]:
+        """Parallel :meth:`OPRFServer.blind_evaluate_batch` (one proof for the whole batch)."""
+        check_batch_size(len(blinded), server.mode)
+        name, key = server.suite.name, server._key_bytes()
+        seed = server._seed if server.mode == MODE_VOPRF else None
+        blinded = list(blinded)
+        parts = self._run(
+            len(blinded),
+            _evaluate_task,
+            lambda b, e: (name, server.mode, key, blinded[b:e], seed, b),
+        )
+        evaluated = _concat(p[0] for p in parts)
+        if seed is None or not evaluated:
+            return evaluated, None
+        return evaluated, server.prove([p[1] for p in parts], proof_nonce)
+
+    def evaluate(self, server: OPRFServer, inputs: Sequence[bytes]) -> list[bytes]:
+        """Parallel :meth:`OPRFServer.evaluate_batch`."""
+        name, key = server.suite.name, server._key_bytes()
+        inputs = list(inputs)
+        parts = self._run(
+            len(inputs), _direct_task, lambda b, e: (name, server.mode, key, inputs[b:e])
+        )
+        return _concat(parts)
+
+    def finalize(
+        self,
+        client: OPRFClient,
+        inputs: Sequence[bytes],
+        blinds: Sequence[bytes],
+        evaluated: Sequence[bytes],
+        blinded: Sequence[bytes],
+        proof: bytes | None = None,
+    ) -> list[bytes]:
+        """Parallel :meth:`OPRFClient.finalize_batch`; outputs only after the proof verifies."""
+        check_batch_size(len(inputs), client.mode)
+        sizes = {len(inputs), len(blinds), len(evaluated)}
+        verify = client.mode == MODE_VOPRF and len(inputs) > 0
+        if verify:
+            sizes.add(len(blinded))
+        if len(sizes) > 1:
+            raise CryptoError(f"OPRF batch lists differ in length: {sorted(sizes)}")
+        if verify and proof is None:
+            raise CryptoError("VOPRF response carries no proof")
+        seed = client._seed if verify else None
+        inputs, blinds, evaluated = list(inputs), list(blinds), list(evaluated)
+        blinded = list(blinded) if verify else None
+        parts = self._run(
+            len(inputs),
+            _finalize_task,
+            lambda b, e: (
+                client.suite.name,
+                client.mode,
+                inputs[b:e],
+                blinds[b:e],
+                evaluated[b:e],
+                None if blinded is None else blinded[b:e],
+                seed,
+                b,
+            ),
+        )
+        if verify:
+            client.verify([p[1][0] for p in parts], [p[1][1] for p in parts], proof or b"")
+        return _concat(p[0] for p in parts)
+
+
+def _concat(lists: Any) -> list[bytes]:
+    return [item for part in lists for item in part]
