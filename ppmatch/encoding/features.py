@@ -1,0 +1,134 @@
+"""Field values and Bloom-filter features of a normalized record.
+
+A feature is a short string (a padded bigram, a date component, a phonetic code) that sets
+``hashes`` bits of the filter. Missing values yield no features at all, so a missing field
+sets no bits: there is no shared "empty" feature that would make two records with missing
+fields look alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import jellyfish
+
+from ppmatch.encoding.schema import (
+    DateFeature,
+    ExactFeature,
+    FieldSpec,
+    PhoneticFeature,
+    QGramFeature,
+    TokenFeature,
+)
+from ppmatch.normalize.model import NormalizedName, NormalizedRecord, PartialDate
+
+_OCR_FOLD = str.maketrans({"O": "0", "I": "1", "S": "5", "B": "8"})
+
+PHONETIC = {
+    "metaphone": jellyfish.metaphone,
+    "nysiis": jellyfish.nysiis,
+    "soundex": jellyfish.soundex,
+}
+
+
+def fold_document_number(value: str) -> str:
+    """Fold characters that OCR and clerks confuse (O/0, I/1, S/5, B/8...) onto one symbol."""
+    return value.upper().translate(_OCR_FOLD)
+
+
+def phonetic(token: str, algorithm: str = "metaphone") -> str:
+    """Phonetic code of one uppercase ASCII token ('' for tokens without letters)."""
+    if not any(c.isalpha() for c in token):
+        return ""
+    try:
+        return PHONETIC[algorithm](token)
+    except (ValueError, IndexError):  # jellyfish rejects some non-letter inputs
+        return ""
+
+
+def name_token_spellings(name: NormalizedName) -> list[tuple[str, ...]]:
+    """Per core token, its accepted spellings (primary first, then ICAO/transliteration variants)."""
+    spellings = []
+    for index, token in enumerate(name.tokens):
+        if token in name.particles:
+            continue
+        variants = [token]
+        if index < len(name.alternatives):
+            variants.extend(v for v in name.alternatives[index] if v and v not in variants)
+        spellings.append(tuple(variants))
+    return spellings
+
+
+def field_tokens(record: NormalizedRecord, field: str, *, fold_ocr: bool) -> list[tuple[str, ...]]:
+    """The field as a list of tokens, each with its alternative spellings; [] when missing."""
+    if field in ("given_names", "surname"):
+        return name_token_spellings(getattr(record, field))
+    if field == "document_number":
+        value = record.document_number
+        if not value:
+            return []
+        return [(fold_document_number(value) if fold_ocr else value,)]
+    if field in ("sex", "nationality"):
+        value = getattr(record, field)
+        return [(value,)] if value else []
+    value = record.place_of_birth if field == "place_of_birth" else record.extra.get(field)
+    return [(token,) for token in value.split()] if value else []
+
+
+def _qgrams(token: str, spec: QGramFeature) -> Iterable[str]:
+    text = f"_{token}_" if spec.padding else token
+    n = spec.n
+    if len(text) < n:
+        yield text
+        return
+    for i in range(len(text) - n + 1):
+        gram = text[i : i + n]
+        yield f"{gram}@{i}" if spec.positional else gram
+
+
+def _date_features(date: PartialDate, spec: DateFeature) -> Iterable[str]:
+    for component in spec.components:
+        if component == "year":
+            yield f"Y{date.year:04d}"
+        elif component == "month" and date.month is not None:
+            yield f"M{date.month:02d}"
+        elif component == "day" and date.day is not None:
+            yield f"D{date.day:02d}"
+        elif component == "year_month" and date.month is not None:
+            yield f"YM{date.year:04d}{date.month:02d}"
+        elif component == "month_day" and date.day is not None:
+            yield f"MD{date.month:02d}{date.day:02d}"
+        elif component == "full" and date.day is not None:
+            yield f"F{date.isoformat()}"
+
+
+def field_features(record: NormalizedRecord, spec: FieldSpec, *, fold_ocr: bool) -> set[str]:
+    """All features of one field (a set: repeated q-grams set their bits once)."""
+    features: set[str] = set()
+    if spec.name == "date_of_birth":
+        date = record.date_of_birth
+        if date is None:
+            return features
+        for feature in spec.features:
+            if isinstance(feature, DateFeature):
+                features.update(f"d:{value}" for value in _date_features(date, feature))
+            elif isinstance(feature, ExactFeature):
+                features.add(f"e:{date.isoformat()}")
+        return features
+    tokens = field_tokens(record, spec.name, fold_ocr=fold_ocr)
+    if not tokens:
+        return features
+    for feature in spec.features:
+        if isinstance(feature, QGramFeature):
+            for spellings in tokens:
+                for spelling in spellings:
+                    features.update(f"q:{gram}" for gram in _qgrams(spelling, feature))
+        elif isinstance(feature, ExactFeature):
+            features.add("e:" + " ".join(spellings[0] for spellings in tokens))
+        elif isinstance(feature, TokenFeature):
+            features.update(f"t:{s}" for spellings in tokens for s in spellings)
+        elif isinstance(feature, PhoneticFeature):
+            for spellings in tokens:
+                codes = {phonetic(s, feature.algorithm) for s in spellings}
+                features.update(f"p:{code}" for code in codes if code)
+    return features

@@ -1,0 +1,136 @@
+"""Rule components: canonical strings a match-key rule is built from.
+
+Each component returns its values for one record, primary reading first, then alternatives
+(ICAO/transliteration spellings, one value per surname token...). An empty list means the
+component is missing, and a rule with a missing component emits no token. Every component is
+symmetric: both parties compute it the same way from their own record, so e.g. a day/month
+swap is caught by ``dob_unordered`` (year + the two numbers in ascending order), not by
+swapping one side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import islice, product
+
+from ppmatch.encoding.features import fold_document_number, name_token_spellings, phonetic
+from ppmatch.encoding.schema import LinkageSchema
+from ppmatch.normalize.model import NormalizedName, NormalizedRecord
+
+MAX_ALTERNATIVES = 4
+
+ComponentFunction = Callable[[NormalizedRecord, LinkageSchema], list[str]]
+
+
+def _unique(values: list[str]) -> list[str]:
+    return [v for v in dict.fromkeys(values) if v]
+
+
+def _joined_spellings(name: NormalizedName) -> list[str]:
+    spellings = name_token_spellings(name)
+    if not spellings:
+        return []
+    return _unique([" ".join(combo) for combo in islice(product(*spellings), MAX_ALTERNATIVES)])
+
+
+def _phonetic_spellings(name: NormalizedName, algorithm: str) -> list[str]:
+    spellings = name_token_spellings(name)
+    if not spellings:
+        return []
+    coded = [_unique([phonetic(s, algorithm) for s in variants]) for variants in spellings]
+    coded = [codes for codes in coded if codes]
+    if not coded:
+        return []
+    return _unique([" ".join(combo) for combo in islice(product(*coded), MAX_ALTERNATIVES)])
+
+
+def _first_given(record: NormalizedRecord) -> tuple[str, ...]:
+    spellings = name_token_spellings(record.given_names)
+    return spellings[0] if spellings else ()
+
+
+def _given_group(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    name = record.given_names
+    for index, token in enumerate(name.tokens):
+        if token in name.particles:
+            continue
+        group = name.groups[index] if index < len(name.groups) and name.groups[index] else token
+        return [group]
+    return []
+
+
+def _surname_tokens(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    spellings = name_token_spellings(record.surname)
+    primaries = [variants[0] for variants in spellings]
+    alternatives = [v for variants in spellings for v in variants[1:]]
+    return _unique(primaries + alternatives)
+
+
+def _sorted_tokens(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    tokens = list(record.given_names.core_tokens) + list(record.surname.core_tokens)
+    return [" ".join(sorted(tokens))] if tokens else []
+
+
+def _sorted_groups(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    keys = []
+    for name in (record.given_names, record.surname):
+        for index, token in enumerate(name.tokens):
+            if token in name.particles:
+                continue
+            group = name.groups[index] if index < len(name.groups) and name.groups[index] else token
+            keys.append(group)
+    return [" ".join(sorted(keys))] if keys else []
+
+
+def _dob(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    date = record.date_of_birth
+    return [date.isoformat()] if date is not None and date.day is not None else []
+
+
+def _dob_unordered(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    date = record.date_of_birth
+    if date is None or date.day is None or date.month is None:
+        return []
+    low, high = sorted((date.month, date.day))
+    return [f"{date.year:04d}~{low:02d}~{high:02d}"]
+
+
+def _birth_year(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    date = record.date_of_birth
+    return [f"{date.year:04d}"] if date is not None else []
+
+
+def _birth_year_month(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    date = record.date_of_birth
+    return [f"{date.year:04d}-{date.month:02d}"] if date is not None and date.month else []
+
+
+def _document_number(record: NormalizedRecord, schema: LinkageSchema) -> list[str]:
+    value = record.document_number
+    if not value:
+        return []
+    return [fold_document_number(value) if schema.document_ocr_folding else value]
+
+
+COMPONENTS: dict[str, ComponentFunction] = {
+    "document_number": _document_number,
+    "nationality": lambda r, _: [r.nationality] if r.nationality else [],
+    "sex": lambda r, _: [r.sex] if r.sex else [],
+    "place_of_birth": lambda r, _: [r.place_of_birth] if r.place_of_birth else [],
+    "dob": _dob,
+    "dob_unordered": _dob_unordered,
+    "birth_year": _birth_year,
+    "birth_year_month": _birth_year_month,
+    "surname": lambda r, _: _joined_spellings(r.surname),
+    "surname_token": _surname_tokens,
+    "surname_phonetic": lambda r, s: _phonetic_spellings(r.surname, s.rule_phonetic),
+    "given_first": lambda r, _: list(_first_given(r)),
+    "given_group": _given_group,
+    "given_phonetic": lambda r, s: _unique([phonetic(v, s.rule_phonetic) for v in _first_given(r)]),
+    "name_tokens_sorted": _sorted_tokens,
+    "name_groups_sorted": _sorted_groups,
+}
+
+
+def component_values(record: NormalizedRecord, component: str, schema: LinkageSchema) -> list[str]:
+    return COMPONENTS[component](record, schema)
