@@ -105,24 +105,28 @@ class Agreement(BaseModel):
             raise ValueError("the two parties need distinct names")
         if self.parties[0].signing_key == self.parties[1].signing_key:
             raise ValueError("the two parties need distinct signing keys")
+        schema_threshold = self.linkage.get("disclosure", {}).get("threshold", self.threshold)
+        if schema_threshold != self.threshold:
+            raise ValueError(
+                f"threshold {self.threshold} differs from linkage.disclosure.threshold "
+                f"{schema_threshold}; set both to the same value"
+            )
         return self
 
     def linkage_schema(self) -> Any:
         """The agreed linkage schema as ``ppmatch.encoding.LinkageSchema`` (validated)."""
         from ppmatch.encoding import LinkageSchema
+        from ppmatch.errors import SchemaError
 
         try:
-            return LinkageSchema.model_validate(self.linkage)
-        except ValidationError as error:
-            raise AgreementError(f"agreement {self.id}: invalid linkage schema: {error}") from error
+            return LinkageSchema.from_mapping(self.linkage, source="agreement.linkage")
+        except SchemaError as error:
+            raise AgreementError(f"agreement {self.id}: {error}") from error
 
     def canonical_bytes(self) -> bytes:
         """Sorted, compact JSON of the content; the linkage schema enters by its own hash."""
         content = self.model_dump(mode="json", exclude={"linkage"})
-        schema_hash = self.linkage_schema().hash()
-        content["linkage_schema_hash"] = (
-            schema_hash.hex() if isinstance(schema_hash, bytes) else schema_hash
-        )
+        content["linkage_schema_hash"] = self.linkage_schema().hash()
         return json.dumps(
             content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode()
