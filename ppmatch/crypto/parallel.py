@@ -74,7 +74,7 @@ def _finalize_task(suite: str, mode: int, inputs, blinds, evaluated, blinded, se
 class BatchRunner:
     """Runs blind / evaluate / finalize over a process pool; use as a context manager.
 
-    ``workers=1`` (or a batch under ``MIN_PARALLEL_BATCH``) runs in-process with no pool.
+    ``workers=1``, or a batch under ``min_parallel_batch``, runs in-process with no pool.
     """
 
     def __init__(
@@ -82,12 +82,14 @@ class BatchRunner:
         workers: int | None = None,
         *,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        min_parallel_batch: int = MIN_PARALLEL_BATCH,
         start_method: str = "spawn",
     ) -> None:
         self.workers = workers or available_cores()
         if self.workers < 1 or chunk_size < 1:
             raise CryptoError("BatchRunner needs workers >= 1 and chunk_size >= 1")
         self.chunk_size = chunk_size
+        self.min_parallel_batch = min_parallel_batch
         self._start_method = start_method
         self._pool: Executor | None = None
 
@@ -120,7 +122,7 @@ class BatchRunner:
 
     def _run(self, size: int, task: Callable[..., Any], make_args: Callable[[int, int], tuple]):
         """Results of ``task`` per slice, in order; serial when the pool would not pay."""
-        if self.workers == 1 or size < MIN_PARALLEL_BATCH:
+        if self.workers == 1 or size < self.min_parallel_batch:
             return [task(*make_args(0, size))]
         self.start()
         assert self._pool is not None
