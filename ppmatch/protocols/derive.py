@@ -1,0 +1,70 @@
+"""Key and identifier derivations of the holder database (one place, so both roles agree).
+
+* From each OPRF output ``y`` one keyed BLAKE2b call gives the 8-byte lookup tag and the 32-byte
+  label key. The tag is public inside the database; the label key never is.
+* Handles and entry ids are keyed PRFs of the record id under keys derived from the holder's
+  epoch OPRF key, so the holder can name a record's entries again (for tombstones) without
+  keeping state, and nobody else learns anything from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+import numpy as np
+
+from ppmatch.crypto.kdf import hkdf
+
+TAG_SIZE = 8
+ENTRY_ID_SIZE = 12
+HANDLE_SIZE = 8
+LABEL_KEY_SIZE = 32
+_ENTRY_PERSON = b"ppm-entry-v1"
+
+
+def entry_secrets(y: bytes, agreement_hash: bytes) -> tuple[bytes, bytes]:
+    """``(tag, label_key)`` of one OPRF output, bound to the agreement."""
+    digest = hashlib.blake2b(
+        y, digest_size=TAG_SIZE + LABEL_KEY_SIZE, key=agreement_hash, person=_ENTRY_PERSON
+    ).digest()
+    return digest[:TAG_SIZE], digest[TAG_SIZE:]
+
+
+def tags_as_uint64(tags: list[bytes]) -> np.ndarray:
+    """Big-endian 8-byte tags as native uint64 values (the sort and search key)."""
+    return np.frombuffer(b"".join(tags), dtype=">u8").astype(np.uint64)
+
+
+class HolderSecrets:
+    """Per-epoch holder-only keys for handles and entry ids, derived from the OPRF key."""
+
+    def __init__(self, oprf_private_key: bytes, agreement_hash: bytes, epoch: int) -> None:
+        info = struct.pack(">I", epoch)
+        self._handle_key = hkdf(
+            oprf_private_key, salt=agreement_hash, info=b"ppmatch handle key" + info, length=32
+        )
+        self._entry_key = hkdf(
+            oprf_private_key, salt=agreement_hash, info=b"ppmatch entry id key" + info, length=32
+        )
+
+    def handle(self, record_id: str) -> int:
+        """The record's opaque per-epoch handle (64-bit, never 0)."""
+        digest = hashlib.blake2b(
+            record_id.encode("utf-8"), digest_size=HANDLE_SIZE, key=self._handle_key
+        ).digest()
+        return int.from_bytes(digest, "big") or 1
+
+    def entry_id(self, handle: int, index: int) -> bytes:
+        """Identifier (and AEAD nonce) of the record's ``index``-th token entry."""
+        return hashlib.blake2b(
+            struct.pack(">QI", handle, index), digest_size=ENTRY_ID_SIZE, key=self._entry_key
+        ).digest()
+
+
+def label_associated_data(agreement_hash: bytes, epoch: int, tag: bytes) -> bytes:
+    return b"ppmatch label v1" + agreement_hash + struct.pack(">I", epoch) + tag
+
+
+def payload_associated_data(agreement_hash: bytes, epoch: int, handle: int) -> bytes:
+    return b"ppmatch payload v1" + agreement_hash + struct.pack(">IQ", epoch, handle)

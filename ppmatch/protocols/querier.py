@@ -1,0 +1,353 @@
+"""The querier role: blind its travelers' tokens, then turn the holder's answer into results.
+
+``prepare`` pads every record to ``tokens_per_record`` elements with blinded random dummies and
+shuffles the whole batch, so the holder sees only a count. ``finish`` verifies the holder's
+DLEQ proofs against the public key committed in the signed database, finalizes, looks tags up,
+opens labels, pools shares per holder record over the batch, rebuilds payload keys only where
+at least t distinct shares arrived, scores and resolves one-to-one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ppmatch.crypto import MODE_VOPRF, OPRFClient, aead, get_suite, shamir
+from ppmatch.crypto.parallel import BatchRunner, available_cores
+from ppmatch.errors import CryptoError, ProtocolError
+from ppmatch.match import PatternScorer, resolve_one_to_one
+from ppmatch.protocols.config import RECORD_REFERENCE_FIELD, ScreeningConfig
+from ppmatch.protocols.database import HolderDatabase
+from ppmatch.protocols.derive import entry_secrets, label_associated_data, tags_as_uint64
+from ppmatch.protocols.holder import PROOF_BATCH, check_binding
+from ppmatch.protocols.messages import (
+    REQUEST_ID_SIZE,
+    EvaluationRequest,
+    EvaluationResponse,
+    request_digest,
+)
+from ppmatch.protocols.payload import open_payload
+from ppmatch.protocols.publish import LABEL_HEADER
+from ppmatch.protocols.records import RecordSource, iter_chunks, tokenize_chunk
+from ppmatch.protocols.result import ScreeningResult, ScreeningRow
+from ppmatch.protocols.wire import list_to_rows, rows_to_list
+from ppmatch.tokens import Tokenizer
+
+DUMMY = -1
+
+
+@dataclass
+class PendingQuery:
+    """Querier-only state between ``prepare`` and ``finish`` (contains the secret blinds)."""
+
+    request_id: bytes
+    request_digest: bytes
+    record_ids: list[str]
+    rule_ids: list[str]  # vocabulary of rule/band ids seen in this batch
+    inputs: list[bytes]  # in request order
+    blinds: list[bytes]
+    blinded: np.ndarray
+    owner: np.ndarray  # record index per element, DUMMY for padding
+    rule: np.ndarray  # index into rule_ids per element, DUMMY for padding
+    is_band: np.ndarray
+    real_tokens: int = 0
+
+
+@dataclass
+class QueryStats:
+    records: int = 0
+    tokens: int = 0
+    elements: int = 0
+    prepare_seconds: float = 0.0
+    finish_seconds: float = 0.0
+    tag_hits: int = 0
+    labels_opened: int = 0
+    payloads_disclosed: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+class Querier:
+    """One agency's querier side for one agreement."""
+
+    def __init__(
+        self, config: ScreeningConfig, *, workers: int | None = None, chunk_rows: int = 2_000
+    ):
+        self.config = config
+        self.workers = workers or available_cores()
+        self.chunk_rows = chunk_rows
+        self.scorer = PatternScorer(config.schema)
+        self._tokenizer = Tokenizer(config.schema, config.linkage_secret, config.agreement_id)
+        self._pending: dict[bytes, PendingQuery] = {}
+        self.stats = QueryStats()
+
+    # ---- prepare ------------------------------------------------------------------------------
+
+    def prepare(self, travelers: RecordSource) -> EvaluationRequest:
+        """Tokenize, pad, shuffle and blind; the request holds nothing but random-looking elements."""
+        started = time.perf_counter()
+        config = self.config
+        per_record = config.tokens_per_record
+        record_ids: list[str] = []
+        vocabulary: dict[str, int] = {}
+        inputs: list[bytes] = []
+        owner: list[int] = []
+        rule: list[int] = []
+        is_band: list[bool] = []
+        real = 0
+        for chunk in iter_chunks(
+            travelers, chunk_rows=self.chunk_rows, extra_fields=config.schema.extra_fields
+        ):
+            for record_id, tokens in zip(
+                chunk.record_ids, tokenize_chunk(self._tokenizer, chunk), strict=True
+            ):
+                index = len(record_ids)
+                record_ids.append(record_id)
+                tokens = tokens[:per_record]  # the schema bounds this; config enforces >= bound
+                real += len(tokens)
+                for token in tokens:
+                    inputs.append(token.value)
+                    owner.append(index)
+                    rule.append(vocabulary.setdefault(token.rule_id, len(vocabulary)))
+                    is_band.append(token.kind == "band")
+                padding = per_record - len(tokens)
+                inputs.extend(os.urandom(32) for _ in range(padding))
+                owner.extend([DUMMY] * padding)
+                rule.extend([DUMMY] * padding)
+                is_band.extend([False] * padding)
+        count = len(inputs)
+        if count > config.max_request_elements:
+            raise ProtocolError(
+                f"evaluation request: {count} elements exceed the agreed cap of "
+                f"{config.max_request_elements}; screen the travelers in smaller batches"
+            )
+        order = _secure_permutation(count)
+        inputs = [inputs[i] for i in order]
+        blinds, blinded = self._blind(inputs)
+        element_size = get_suite(config.suite).element_size
+        blinded_rows = (
+            list_to_rows(blinded, element_size, "blinded elements")
+            if blinded
+            else np.zeros((0, element_size), np.uint8)
+        )
+        request = EvaluationRequest(
+            config.agreement_hash,
+            config.suite,
+            config.epoch,
+            secrets.token_bytes(REQUEST_ID_SIZE),
+            per_record,
+            blinded_rows,
+        )
+        self._pending[request.request_id] = PendingQuery(
+            request.request_id,
+            request_digest(request.to_bytes()),
+            record_ids,
+            list(vocabulary),
+            inputs,
+            blinds,
+            blinded_rows,
+            np.asarray(owner, dtype=np.int64)[order],
+            np.asarray(rule, dtype=np.int64)[order],
+            np.asarray(is_band, dtype=bool)[order],
+            real,
+        )
+        self.stats = QueryStats(
+            records=len(record_ids),
+            tokens=real,
+            elements=count,
+            prepare_seconds=time.perf_counter() - started,
+        )
+        return request
+
+    def _blind(self, inputs: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+        blinds: list[bytes] = []
+        blinded: list[bytes] = []
+        with BatchRunner(self.workers) as runner:
+            for start in range(0, len(inputs), PROOF_BATCH):
+                part_blinds, part_blinded = runner.blind(
+                    self.config.suite, MODE_VOPRF, inputs[start : start + PROOF_BATCH]
+                )
+                blinds.extend(part_blinds)
+                blinded.extend(part_blinded)
+        return blinds, blinded
+
+    # ---- finish -------------------------------------------------------------------------------
+
+    def finish(
+        self, response: EvaluationResponse | bytes, database: HolderDatabase
+    ) -> ScreeningResult:
+        """Verify, finalize, look up, disclose where the threshold is reached, score, resolve."""
+        started = time.perf_counter()
+        config = self.config
+        if isinstance(response, bytes | bytearray | memoryview):
+            response = EvaluationResponse.from_bytes(
+                bytes(response), max_elements=config.max_request_elements
+            )
+        check_binding(
+            config, response.agreement_hash, response.suite, response.epoch, "evaluation response"
+        )
+        check_binding(
+            config,
+            database.agreement_hash,
+            database.header.suite,
+            database.header.epoch,
+            "holder database",
+        )
+        pending = self._pending.get(response.request_id)
+        if pending is None:
+            raise ProtocolError(
+                "evaluation response: answers no pending request (unknown or already finished request id)"
+            )
+        if response.request_digest != pending.request_digest:
+            raise ProtocolError(
+                "evaluation response: bound to a different request than the one sent"
+            )
+        if response.element_count != len(pending.inputs):
+            raise ProtocolError(
+                f"evaluation response: {response.element_count} elements for a request of {len(pending.inputs)}"
+            )
+        if response.proof_batch != PROOF_BATCH:
+            raise ProtocolError(
+                f"evaluation response: proof batch {response.proof_batch} is not {PROOF_BATCH}"
+            )
+        outputs = self._finalize(pending, response, database.public_key)
+        del self._pending[response.request_id]
+        result = self._screen(pending, outputs, database)
+        self.stats.finish_seconds = time.perf_counter() - started
+        return result
+
+    def _finalize(
+        self, pending: PendingQuery, response: EvaluationResponse, public_key: bytes
+    ) -> list[bytes]:
+        client = OPRFClient(self.config.suite, mode=MODE_VOPRF, server_public_key=public_key)
+        evaluated = rows_to_list(response.elements)
+        blinded = rows_to_list(pending.blinded)
+        outputs: list[bytes] = []
+        with BatchRunner(self.workers) as runner:
+            for batch, start in enumerate(range(0, len(evaluated), PROOF_BATCH)):
+                end = start + PROOF_BATCH
+                try:
+                    outputs.extend(
+                        runner.finalize(
+                            client,
+                            pending.inputs[start:end],
+                            pending.blinds[start:end],
+                            evaluated[start:end],
+                            blinded[start:end],
+                            response.proofs[batch],
+                        )
+                    )
+                except CryptoError as error:
+                    raise CryptoError(
+                        f"evaluation response: proof {batch} (elements {start}..{min(end, len(evaluated)) - 1}) "
+                        f"does not verify against the holder database's public key: {error}"
+                    ) from None
+        return outputs
+
+    def _screen(
+        self, pending: PendingQuery, outputs: list[bytes], database: HolderDatabase
+    ) -> ScreeningResult:
+        config = self.config
+        real = np.flatnonzero(pending.owner != DUMMY)
+        secrets_of = [entry_secrets(outputs[i], config.agreement_hash) for i in real]
+        tags = tags_as_uint64([tag for tag, _ in secrets_of])
+        query_positions, entry_positions = database.lookup(tags)
+        self.stats.tag_hits = len(query_positions)
+        rules_hit: dict[tuple[int, int], set[str]] = defaultdict(set)
+        bands_hit: dict[tuple[int, int], set[str]] = defaultdict(set)
+        shares_by_handle: dict[int, dict[int, bytes]] = defaultdict(dict)
+        labels = database.entries.labels
+        entry_ids = database.entries.entry_ids
+        opened = 0
+        for q, e in zip(query_positions.tolist(), entry_positions.tolist(), strict=True):
+            tag, label_key = secrets_of[q]
+            try:
+                body = aead.open(
+                    label_key,
+                    entry_ids[e].tobytes(),
+                    labels[e].tobytes(),
+                    label_associated_data(config.agreement_hash, config.epoch, tag),
+                )
+            except CryptoError:
+                continue  # a 64-bit tag collision with another token: not ours
+            opened += 1
+            handle, share_count = LABEL_HEADER.unpack_from(body)
+            element = real[q]
+            key = (int(pending.owner[element]), handle)
+            rule_id = pending.rule_ids[pending.rule[element]]
+            (bands_hit if pending.is_band[element] else rules_hit)[key].add(rule_id)
+            start = LABEL_HEADER.size
+            for s in range(min(share_count, config.max_share_weight)):
+                share = body[start + s * shamir.SHARE_SIZE : start + (s + 1) * shamir.SHARE_SIZE]
+                shares_by_handle[handle][share[1]] = share
+        self.stats.labels_opened = opened
+        payloads = self._disclose(shares_by_handle, database)
+        self.stats.payloads_disclosed = len(payloads)
+        candidates = [
+            self.scorer.candidate(
+                pending.record_ids[record],
+                f"{handle:016x}",
+                rules_hit.get((record, handle), ()),
+                len(bands_hit.get((record, handle), ())),
+            )
+            for record, handle in set(rules_hit) | set(bands_hit)
+        ]
+        rows = []
+        for candidate in resolve_one_to_one(candidates):
+            payload = payloads.get(int(candidate.holder_ref, 16))
+            decision = self.scorer.decide(candidate.score, payload is not None)
+            if decision == "none":
+                continue
+            disclosed = payload if decision == "match" else {}
+            rows.append(
+                ScreeningRow(
+                    querier_record_id=candidate.querier_id,
+                    holder_record_id=disclosed.get(RECORD_REFERENCE_FIELD, ""),
+                    holder_handle=candidate.holder_ref,
+                    score=candidate.score,
+                    decision=decision,
+                    rule_ids=candidate.rule_ids,
+                    band_count=candidate.band_count,
+                    payload={k: v for k, v in disclosed.items() if k != RECORD_REFERENCE_FIELD},
+                )
+            )
+        rows.sort(key=lambda row: row.querier_record_id)
+        return ScreeningResult(
+            rows=rows,
+            payload_fields=tuple(f for f in config.payload_fields if f != RECORD_REFERENCE_FIELD),
+            candidates=len(candidates),
+            records=len(pending.record_ids),
+        )
+
+    def _disclose(
+        self, shares_by_handle: dict[int, dict[int, bytes]], database: HolderDatabase
+    ) -> dict[int, dict[str, str]]:
+        """Payload fields of every holder record whose pooled shares reach the threshold."""
+        disclosed = {}
+        for handle, shares in shares_by_handle.items():
+            if len(shares) < self.config.threshold:
+                continue
+            ciphertext = database.payloads.ciphertext(handle)
+            if ciphertext is None:
+                continue  # tombstoned
+            try:
+                payload_key = shamir.reconstruct(shares.values())
+            except CryptoError:
+                continue
+            fields = open_payload(
+                payload_key, ciphertext, self.config.agreement_hash, self.config.epoch, handle
+            )
+            if fields is not None:
+                disclosed[handle] = fields
+        return disclosed
+
+
+def _secure_permutation(count: int) -> np.ndarray:
+    """A uniformly random permutation seeded from the OS CSPRNG (the holder must not guess it)."""
+    seed = int.from_bytes(hashlib.sha256(os.urandom(32)).digest(), "big")
+    return np.random.default_rng(seed).permutation(count)
