@@ -74,3 +74,12 @@ class NormalizedRecord:
     place_of_birth: str | None = None  # normalized like a name, tokens joined by one space
     document_number: str | None = None  # separators stripped, uppercase
     extra: dict[str, str] = field(default_factory=dict)  # declared extra string fields, normalized
+
+    @property
+    def name_tokens(self) -> tuple[str, ...]:
+        """Sorted core tokens of given names and surname together: the order-free name key.
+
+        WANG XIAOMING and XIAOMING WANG (or a surname typed into the given-name field) give the
+        same key; a missing second surname (GARCIA vs GARCIA LOPEZ) gives a subset.
+        """
+        return tuple(sorted(set(self.given_names.core_tokens) | set(self.surname.core_tokens)))

@@ -1,0 +1,136 @@
+"""Tolerant date-of-birth parsing that keeps the precision the source gave.
+
+Accepted shapes (separators ``. / - space`` are interchangeable):
+- ``YYYY-MM-DD`` (ISO, also with a time part), ``YYYYMMDD``, ``YYYY-MM``, ``YYYY``;
+- ``DD.MM.YYYY``, ``DD/MM/YYYY``, ``MM/YYYY``; day-first (European) by default. If the first
+  number is > 12 it is the day anyway; if the second is > 12 the date is read as US
+  ``MM/DD/YYYY``. Two-digit years are read as the most recent past year (85 -> 1985, 03 -> 2003);
+- month names or abbreviations in English, French, German, Spanish (``12 MAR 1985``,
+  ``March 12, 1985``);
+- ``00`` or ``XX`` for an unknown day or month (MRZ convention) lowers the precision.
+Implausible dates (month 13, 30 February, before 1900, in the future) give ``None``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+from functools import lru_cache
+
+from ppmatch.normalize.model import PartialDate
+
+MIN_YEAR = 1900
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            (),
+            ("JAN", "JANUARY", "JANVIER", "JANUAR", "ENERO", "ENE", "JANV"),
+            ("FEB", "FEBRUARY", "FEVRIER", "FEBRUAR", "FEBRERO", "FEV", "FEVR"),
+            ("MAR", "MARCH", "MARS", "MARZ", "MAERZ", "MARZO", "MRZ"),
+            ("APR", "APRIL", "AVRIL", "ABRIL", "AVR", "ABR"),
+            ("MAY", "MAI", "MAYO"),
+            ("JUN", "JUNE", "JUIN", "JUNI", "JUNIO"),
+            ("JUL", "JULY", "JUILLET", "JULI", "JULIO", "JUIL"),
+            ("AUG", "AUGUST", "AOUT", "AGOSTO", "AGO"),
+            ("SEP", "SEPT", "SEPTEMBER", "SEPTEMBRE", "SEPTIEMBRE", "SETIEMBRE"),
+            ("OCT", "OCTOBER", "OCTOBRE", "OKTOBER", "OCTUBRE", "OKT"),
+            ("NOV", "NOVEMBER", "NOVEMBRE", "NOVIEMBRE"),
+            ("DEC", "DECEMBER", "DECEMBRE", "DEZEMBER", "DICIEMBRE", "DEZ", "DIC"),
+        ]
+    )
+    for name in names
+}
+_TIME_SUFFIX = re.compile(r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_PART = re.compile(r"\d+|[A-Z]+")
+_UNKNOWN = {"00", "0", "XX", "X"}
+
+
+def _year(text: str, today: dt.date) -> int | None:
+    if len(text) == 4:
+        return int(text)
+    if len(text) == 2:  # most recent past year with these two digits
+        year = 2000 + int(text)
+        return year if year <= today.year else year - 100
+    return None
+
+
+def _build(
+    year: int | None, month: int | None, day: int | None, today: dt.date
+) -> PartialDate | None:
+    if year is None or not MIN_YEAR <= year <= today.year:
+        return None
+    if month is None:
+        return PartialDate(year) if day is None else None
+    if not 1 <= month <= 12:
+        return None
+    if day is not None and not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return None
+    if (year, month, day or 1) > (today.year, today.month, today.day):
+        return None
+    return PartialDate(year, month, day)
+
+
+def _number(part: str) -> int | None:
+    return None if part in _UNKNOWN else int(part) if part.isdigit() else _MONTHS.get(part)
+
+
+def _parse(parts: list[str], today: dt.date) -> PartialDate | None:
+    if len(parts) == 1:
+        part = parts[0]
+        if part.isdigit() and len(part) == 8:
+            return _build(int(part[:4]), _number(part[4:6]), _number(part[6:]), today)
+        if part.isdigit() and len(part) == 6 and int(part[:4]) >= MIN_YEAR:
+            return _build(int(part[:4]), _number(part[4:]), None, today)
+        return _build(int(part), None, None, today) if part.isdigit() and len(part) == 4 else None
+    if len(parts) == 2:
+        first, second = parts
+        if len(first) == 4 and first.isdigit():  # YYYY-MM
+            return _build(int(first), _number(second), None, today)
+        if len(second) == 4 and second.isdigit():  # MM/YYYY, MAR 1985
+            return _build(int(second), _number(first), None, today)
+        return None
+    if len(parts) != 3:
+        return None
+    first, second, third = parts
+    if len(first) == 4 and first.isdigit():  # YYYY-MM-DD
+        return _build(int(first), _number(second), _number(third), today)
+    year = _year(third, today) if third.isdigit() else None
+    if first.isalpha():  # March 12, 1985
+        return _build(year, _MONTHS.get(first), _number(second), today)
+    if second.isalpha():  # 12 MAR 1985
+        return _build(year, _MONTHS.get(second), _number(first), today)
+    day, month = _number(first), _number(second)
+    if month is not None and month > 12 and day is not None and day <= 12:
+        day, month = month, day  # US MM/DD/YYYY
+    return _build(year, month, day, today)
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize_date_text(text: str, today: dt.date) -> PartialDate | None:
+    text = unicodedata.normalize("NFKC", text).strip().upper()
+    text = _TIME_SUFFIX.sub("", text)
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    parts = _PART.findall(text)
+    if not parts or len(parts) > 3 or any(p.isdigit() and len(p) > 8 for p in parts):
+        return None
+    return _parse(parts, today)
+
+
+def normalize_date(value: object) -> PartialDate | None:
+    """Parse a date of birth; ``None`` when missing, unparsable or implausible."""
+    today = dt.date.today()
+    if isinstance(value, PartialDate):
+        value = value.isoformat()
+    elif isinstance(value, dt.datetime | dt.date):
+        value = value.strftime("%Y-%m-%d")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        return _normalize_date_text(value, today)
+    except (ValueError, OverflowError):
+        return None

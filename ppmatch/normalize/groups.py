@@ -1,0 +1,115 @@
+"""Name-variant groups, English nicknames and phonetic codes for single name tokens.
+
+``name_group`` answers "could these two tokens be the same given name?" with one key per
+group: curated variant groups first (data/name_variants.txt: MOHAMMED/MUHAMMAD/MEHMET...,
+ALEKSANDR/ALEXANDER/OLEKSANDR...), then the ``nicknames`` package for English diminutives.
+
+The nicknames table is loose (it lists ROBERT as a nickname of BILL and BILL of ROBERT), so
+its pairs go through one conservative, stable rule: a token maps to a formal name only when
+the table gives exactly one formal name for it, the token is shorter, and the token has no
+nicknames of its own (so it is not a formal name itself). Ambiguous nicknames (AL, CHRIS, SAM,
+LEE) keep their own key. Tokens that are full names in other cultures or particles (ALI, ANA,
+JAN, JEAN, NOAH, VAN...) never map. data/nickname_overrides.txt then fixes the common English
+nicknames by hand (BOB/BILL/DICK/JACK/PEGGY...), where usage beats the table's noise.
+The group key of a nickname is the key of its formal name's variant group (MIKE -> MICHAEL ->
+MIKHAIL), so every key is stable and ``name_group(name_group(x)) == name_group(x)``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+import jellyfish
+from nicknames import NickNamer
+
+_NOT_LETTER = re.compile(r"[^A-Z]+")
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Full names in their own right in the cultures ppmatch sees, which the English table would
+# otherwise fold into an unrelated formal name.
+_NOT_NICKNAMES = _word_set(
+    "ALI ANA ANNA ADA EVA JAN IAN MAX LEO LENA NINA SASHA IVAN ALLA MIA MILA LIA LINA NIKA "
+    "TONI KIM LEE LI LU SAM OLGA MARIA ELIAS JOHN JEAN NOAH MICAH AMY GINA GLEN BELA CHER "
+    "ANDI DRE ONE LEFT SIS"
+)
+PARTICLE_WORDS = _word_set("AL EL BIN BEN IBN ABU VAN VON DER DEN DE DEL DI DA DU LE LA")
+_ABD_COMPOUND = re.compile(r"^ABD(?:U|E|A|O|OU)?L(?=[A-Z]{3,}$)")
+
+
+def _data_lines(name: str) -> list[list[str]]:
+    text = resources.files("ppmatch.normalize").joinpath(f"data/{name}").read_text("utf-8")
+    return [line.split() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+def _load_variant_groups() -> dict[str, str]:
+    group_of: dict[str, str] = {}
+    for names in _data_lines("name_variants.txt"):
+        for name in names:
+            group_of[name] = names[0]
+    return group_of
+
+
+def _load_nickname_keys() -> dict[str, str]:
+    namer = NickNamer()
+    nicknames_of = namer.nickname_lookup
+    keys: dict[str, str] = {}
+    for name, formals in namer.canonical_lookup.items():
+        if len(formals) != 1 or nicknames_of.get(name):
+            continue  # ambiguous, or a formal name in its own right
+        (formal,) = formals
+        if len(name) < len(formal):
+            keys[name.upper()] = formal.upper()
+    for name in _NOT_NICKNAMES | PARTICLE_WORDS:
+        keys.pop(name, None)
+    keys.update({nickname: formal for nickname, formal in _data_lines("nickname_overrides.txt")})
+    return {name: target for name, target in keys.items() if name != target}
+
+
+VARIANT_GROUPS = _load_variant_groups()
+NICKNAME_KEYS = _load_nickname_keys()
+
+
+@lru_cache(maxsize=1 << 16)
+def name_group(token: str) -> str:
+    """Group key of one name token: equal keys mean "possibly the same given name"."""
+    token = _NOT_LETTER.sub("", str(token).upper())
+    if token in VARIANT_GROUPS:
+        return VARIANT_GROUPS[token]
+    compound = _ABD_COMPOUND.match(token)
+    if compound:  # ABDUL RAHMAN, ABDELRAHMAN, ABD AL-RAHMAN -> one key
+        return "ABDUL" + name_group(token[compound.end() :])
+    formal = NICKNAME_KEYS.get(token)
+    if formal is not None:
+        return VARIANT_GROUPS.get(formal, formal)
+    return token
+
+
+_PHONETIC_FOLDS = (
+    (re.compile(r"(?<=.)Y"), "I"),  # DMITRY/DMITRI, NATALYA/NATALIA, SERGEY/SERGEI
+    (re.compile(r"^I(?=[AEOU])"), "Y"),  # IURII/YURI, IAKOV/YAKOV (ICAO vs popular Cyrillic)
+    (re.compile(r"KH"), "H"),  # MIKHAIL/MIHAIL, KHRISTOS/HRISTOS
+    (re.compile(r"W"), "V"),  # IWANOW/IVANOV, WLADIMIR/VLADIMIR
+    (re.compile(r"([A-Z])\1+"), r"\1"),  # SCHMITT/SCHMIDT, ANNA/ANA, YOUSSEF/YOUSEF
+    (re.compile(r"I+$"), "I"),  # IURII/YURI
+)
+
+
+@lru_cache(maxsize=1 << 16)
+def phonetic_code(token: str) -> str:
+    """Metaphone of a name token after folding transliteration-table differences.
+
+    Plain Metaphone already equates MUELLER/MULLER, MOHAMMED/MUHAMMAD, YUSUF/YOUSSEF and
+    ALEKSANDR/ALEXANDER; the folds above add the Cyrillic/Greek table differences it misses.
+    """
+    token = _NOT_LETTER.sub("", str(token).upper())
+    if not token:
+        return ""
+    for pattern, replacement in _PHONETIC_FOLDS:
+        token = pattern.sub(replacement, token)
+    return jellyfish.metaphone(token)

@@ -1,0 +1,141 @@
+"""Name fields -> ``NormalizedName``: tokens, particles, honorifics, alternatives, groups.
+
+Rules, in order:
+1. NFKC; MRZ fillers ('<'), hyphens, commas, dots, digits and other punctuation separate
+   tokens (AL-HASSAN -> AL HASSAN, GARCIA-LOPEZ -> GARCIA LOPEZ); apostrophes join
+   (O'BRIEN -> OBRIEN, D'ANGELO -> DANGELO).
+2. Every word is transliterated to uppercase ASCII (``translit``); other readings are kept as
+   alternatives. Arabic-script words starting with the article ال become AL + the word.
+3. Honorifics and generational suffixes (MR, DR, SHEIKH, HAJI, JR, III...) are removed when at
+   least one other token remains, so a person really called HAJI keeps the name.
+4. MAC/MC and the ABD-family (ABD, ABDUL, ABDEL... optionally followed by AL/EL) join the next
+   token: MAC DONALD -> MACDONALD, ABDUL RAHMAN -> ABDULRAHMAN.
+5. Particles (AL, BIN, VAN, DER, DE, LA, VON...) stay in ``tokens`` in written order and are
+   listed in ``particles`` unless they are the last token (a surname LE or DA is a name).
+Order invariance is the consumer's choice: tokens keep written order, and
+``NormalizedRecord.name_tokens`` gives the sorted token set over given names and surname.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from ppmatch.normalize.groups import VARIANT_GROUPS, name_group
+from ppmatch.normalize.model import NormalizedName
+from ppmatch.normalize.translit import is_arabic, word_readings
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_APOSTROPHES = re.compile("['’‘ʼʻ`´]")
+# Anything that is not a letter, a combining mark or an apostrophe separates words.
+_SEPARATOR = re.compile(
+    r"[^\w\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670'’‘ʼʻ`´]+|[\d_]+"
+)
+
+HONORIFICS = _word_set(
+    "MR MRS MS MISS MSTR MASTER DR PROF SIR DAME LORD LADY REV FR HERR FRAU FRL MME MLLE MM "
+    "SR SRA SRTA SNR JR JNR SENIOR JUNIOR II III IV ESQ PHD ING DIPL MAG "
+    "SHEIKH SHEIK SHAIKH SHAYKH CHEIKH HAJI HAJJI HADJI HAJ HADJ HAJJ HAJIYA HAJIA "
+    "MOULANA MAULANA MAWLANA MULLAH IMAM"
+)
+PARTICLES = _word_set(
+    "AL EL UL BIN BEN IBN BINT BINTI BINTE ABU ABOU UMM OULD "
+    "VAN VANDER DER DEN TER TEN TE VON ZU ZUR VOM "
+    "DE DEL DELA DELLA DELLE DEGLI DEI DI DA DAS DOS DO DU DES LE LA LES LO LOS LAS Y"
+)
+_ABD_PREFIXES = _word_set("ABD ABDUL ABDEL ABDAL ABDOL ABDOUL ABDIL")
+_JOINING_PREFIXES = frozenset({"MAC", "MC"})
+PLACEHOLDERS = _word_set("FNU LNU NFN NLN UNK UNKNOWN UNKNOWEN NONE NULL NIL NA NAN XXX XX X NN")
+
+_Token = tuple[str, tuple[str, ...]]  # (primary, alternatives)
+
+
+def _words(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text)
+    return [w for w in (_APOSTROPHES.sub("", part) for part in _SEPARATOR.split(text)) if w]
+
+
+def _transliterate(words: list[str]) -> list[_Token]:
+    tokens: list[_Token] = []
+    for word in words:
+        if len(word) > 3 and word.startswith("ال") and is_arabic(word[0]):
+            tokens.append(("AL", ()))
+            word = word[2:]
+        readings = word_readings(word)
+        if readings:
+            tokens.append((readings[0], readings[1:]))
+    return tokens
+
+
+def _drop_honorifics(tokens: list[_Token]) -> list[_Token]:
+    kept = [t for t in tokens if t[0] not in HONORIFICS]
+    return kept if kept else tokens
+
+
+def _join_prefixes(tokens: list[_Token]) -> list[_Token]:
+    joined: list[_Token] = []
+    i = 0
+    while i < len(tokens):
+        primary = tokens[i][0]
+        if primary in _ABD_PREFIXES and i + 1 < len(tokens):
+            end = i + 2
+            if tokens[i + 1][0] in ("AL", "EL", "UL") and i + 2 < len(tokens):
+                end = i + 3
+            joined.append(("".join(t[0] for t in tokens[i:end]), ()))
+            i = end
+        elif primary in _JOINING_PREFIXES and i + 1 < len(tokens):
+            nxt = tokens[i + 1]
+            joined.append((primary + nxt[0], tuple(primary + alt for alt in nxt[1])))
+            i += 2
+        else:
+            joined.append(tokens[i])
+            i += 1
+    return joined
+
+
+def _group(primary: str, alternatives: tuple[str, ...]) -> str:
+    if primary not in VARIANT_GROUPS:
+        for alternative in alternatives:
+            if alternative in VARIANT_GROUPS:
+                return VARIANT_GROUPS[alternative]
+    return name_group(primary)
+
+
+def name_tokens(text: str) -> list[_Token]:
+    """Transliterated tokens of a free-text field with honorifics and placeholders removed."""
+    tokens = _transliterate(_words(text))
+    if "".join(t[0] for t in tokens) in PLACEHOLDERS:
+        return []
+    return _join_prefixes(_drop_honorifics(tokens))
+
+
+@lru_cache(maxsize=1 << 18)
+def _normalize_name_text(text: str) -> NormalizedName:
+    tokens = name_tokens(text)
+    if not tokens:
+        return NormalizedName()
+    primaries = tuple(t[0] for t in tokens)
+    particles = {p for i, p in enumerate(primaries[:-1]) if p in PARTICLES}
+    particles -= {
+        p for i, p in enumerate(primaries) if p not in PARTICLES or i == len(primaries) - 1
+    }
+    return NormalizedName(
+        tokens=primaries,
+        particles=frozenset(particles),
+        alternatives=tuple(t[1] for t in tokens),
+        groups=tuple(_group(primary, alternatives) for primary, alternatives in tokens),
+    )
+
+
+def normalize_name(text: object) -> NormalizedName:
+    """Normalize one name field; anything unusable gives an empty ``NormalizedName``."""
+    if not isinstance(text, str):
+        if text is None or (isinstance(text, float) and text != text):
+            return NormalizedName()
+        text = str(text)
+    return _normalize_name_text(text)

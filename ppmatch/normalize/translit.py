@@ -1,0 +1,97 @@
+"""One written word -> its uppercase ASCII readings, the most likely passport spelling first.
+
+Latin letters follow ICAO Doc 9303 (with its allowed alternatives), Cyrillic and Greek their
+national tables, whole Arabic-script words a small dictionary of common names (unvocalized
+Arabic cannot be transliterated letter by letter), and every other script anyascii.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from anyascii import anyascii
+
+from ppmatch.normalize.cyrillic import cyrillic_readings, is_cyrillic
+from ppmatch.normalize.greek import greek_readings, is_greek
+from ppmatch.normalize.latin import latin_readings
+
+_NOT_LETTER = re.compile(r"[^A-Z]+")
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
+_ARABIC_LETTER_FORMS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ی": "ي", "ک": "ك"}
+)
+
+
+def is_arabic(char: str) -> bool:
+    return "\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u077f"
+
+
+def _load_arabic_names() -> dict[str, str]:
+    table: dict[str, str] = {}
+    text = resources.files("ppmatch.normalize").joinpath("data/arabic_names.txt").read_text("utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            arabic, latin = line.split()
+            table[arabic] = latin
+    return table
+
+
+ARABIC_NAMES = _load_arabic_names()
+
+
+def normalize_arabic(word: str) -> str:
+    """Remove vowel marks and tatweel, unify alef/ta-marbuta/ya forms (the dictionary's key form)."""
+    return _ARABIC_MARKS.sub("", word).translate(_ARABIC_LETTER_FORMS)
+
+
+def _fallback(char: str) -> str:
+    return anyascii(char).upper()
+
+
+def _latin_word(word: str) -> list[str]:
+    icao: list[str] = []
+    plain: list[str] = []
+    for char in word:
+        if char.isascii():
+            icao.append(char.upper())
+            plain.append(char.upper())
+            continue
+        readings = latin_readings(char)
+        if readings is None:
+            fallback = _fallback(char)
+            icao.append(fallback)
+            plain.append(fallback)
+        else:
+            icao.append(readings[0])
+            plain.append(readings[1])
+    return ["".join(icao), "".join(plain)]
+
+
+def _fold_rest(reading: str) -> str:
+    """Fold whatever a script table left untouched (stray Latin letters, marks) to ASCII."""
+    return _latin_word(reading)[0] if not reading.isascii() else reading
+
+
+@lru_cache(maxsize=1 << 17)
+def word_readings(word: str) -> tuple[str, ...]:
+    """Distinct A-Z readings of one word (no spaces, apostrophes removed), primary first."""
+    if word.isascii():
+        cleaned = _NOT_LETTER.sub("", word.upper())
+        return (cleaned,) if cleaned else ()
+    if any(is_cyrillic(c) for c in word):
+        raw = [_fold_rest(r) for r in cyrillic_readings(word.upper())]
+    elif any(is_greek(c) for c in word):
+        raw = [_fold_rest(r) for r in greek_readings(word)]
+    elif any(is_arabic(c) for c in word):
+        known = ARABIC_NAMES.get(normalize_arabic(word))
+        raw = [known] if known else [anyascii(word).upper()]
+    else:
+        raw = _latin_word(word)
+    readings: list[str] = []
+    for reading in raw:
+        cleaned = _NOT_LETTER.sub("", reading.upper())
+        if cleaned and cleaned not in readings:
+            readings.append(cleaned)
+    return tuple(readings)
