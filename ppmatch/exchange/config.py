@@ -29,12 +29,13 @@ def draft_agreement(
     total_tokens: int = 1_000_000_000,
     retention_days: int = 90,
     tls_fingerprints: dict[str, list[str]] | None = None,
+    schema=None,
 ) -> SignedAgreement:
-    """An unsigned agreement built on the default linkage schema and protocol defaults."""
+    """An unsigned agreement on ``schema`` (default: the shipped linkage schema)."""
     from ppmatch.encoding import LinkageSchema
     from ppmatch.protocols.config import DEFAULT_PAYLOAD_FIELDS
 
-    schema = LinkageSchema.default()
+    schema = schema or LinkageSchema.default()
     linkage = schema.model_dump(mode="json")
     if threshold is not None:
         linkage["disclosure"] = {**linkage.get("disclosure", {}), "threshold": threshold}

@@ -24,9 +24,15 @@ MANIFEST_FORMAT = "ppmatch-job-v1"
 
 
 class ChunkedJob:
-    """Checkpointed progress of one long run, keyed by ``job_id`` (hash of inputs and options)."""
+    """Checkpointed progress of one long run, keyed by ``job_id`` (hash of inputs and options).
 
-    def __init__(self, work_dir: Path, *, job_id: str, total_chunks: int, resume: bool) -> None:
+    ``total_chunks`` may be unknown (``None``) for a streamed input: chunks are then numbered as
+    they come and the input is re-streamed on resume, skipping the completed ones.
+    """
+
+    def __init__(
+        self, work_dir: Path, *, job_id: str, total_chunks: int | None = None, resume: bool
+    ) -> None:
         self.work_dir = Path(work_dir)
         self.job_id = job_id
         self.total_chunks = total_chunks
@@ -89,8 +95,8 @@ class ChunkedJob:
 
     def save_chunk(self, index: int, data: bytes) -> None:
         """Persist chunk ``index``; only after this returns does the chunk count as done."""
-        if not 0 <= index < self.total_chunks:
-            raise ValueError(f"chunk index {index} outside 0..{self.total_chunks - 1}")
+        if index < 0 or (self.total_chunks is not None and index >= self.total_chunks):
+            raise ValueError(f"chunk index {index} outside the job's {self.total_chunks} chunks")
         atomic_write_bytes(self._chunk_path(index), data)
         self._manifest["chunks"][str(index)] = {
             "sha256": hashlib.sha256(data).hexdigest(),
@@ -106,7 +112,7 @@ class ChunkedJob:
 
     @property
     def completed(self) -> list[int]:
-        return [i for i in range(self.total_chunks) if self.is_done(i)]
+        return sorted(int(i) for i in self._manifest["chunks"] if self.is_done(int(i)))
 
     def finish(self) -> None:
         """Remove the work directory once the final output has been written atomically."""

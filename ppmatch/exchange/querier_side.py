@@ -1,0 +1,169 @@
+"""The querier's side of the exchange: prepare a signed request, finish from a signed response.
+
+The querier first receives the holder's signed database (it fixes the key epoch and the public
+key the holder's proofs must verify against), prepares a request bundle plus a sealed local
+state, and later turns the holder's response bundle into results. A response is accepted only
+if it is signed by the holder, made under this agreement, continues this session with the next
+sequence number, and names the exact request sent (``reply-to``); a query finishes once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from ppmatch.errors import ProtocolError
+from ppmatch.exchange.atomic import atomic_write_bytes
+from ppmatch.exchange.config import screening_config
+from ppmatch.exchange.container import MessageType, open_envelope, read_container, seal
+from ppmatch.exchange.holder_side import file_sha256, load_database
+from ppmatch.exchange.querier_state import QuerierState, load_state, save_state
+from ppmatch.exchange.roles import RoleContext
+
+
+@dataclass
+class PrepareSummary:
+    records: int
+    tokens: int
+    elements: int
+    request_bytes: int
+    session: str
+
+
+@dataclass
+class FinishSummary:
+    records: int
+    matches: int
+    reviews: int
+    disclosed: int
+    candidates: int
+
+
+class QuerierSide:
+    """Querier operations for one agreement; ``audit`` is the querier's own log."""
+
+    def __init__(self, role: RoleContext, audit_path: Path, *, workers: int = 1) -> None:
+        self.role = role
+        self.workers = workers
+        self.audit = role.audit_log(audit_path)
+
+    def _querier(self, database):
+        from ppmatch.protocols.querier import Querier
+
+        config = screening_config(self.role.agreement, self.role.keys, epoch=database.header.epoch)
+        return Querier(config, workers=self.workers)
+
+    def prepare(
+        self, travelers: Path, database_path: Path, request_out: Path, state_out: Path
+    ) -> PrepareSummary:
+        """Blind the travelers' tokens into a signed request bundle; keep the secrets local."""
+        database = load_database(self.role, database_path)
+        querier = self._querier(database)
+        request = querier.prepare(travelers)
+        pending = querier._pending[request.request_id]  # the protocol keeps it per request id
+        session_id = secrets.token_bytes(16)
+        sealed = seal(
+            MessageType.EVALUATION_REQUEST,
+            request.to_bytes(),
+            agreement_hash=self.role.agreement_hash,
+            session_id=session_id,
+            sequence=1,
+            signing_key=self.role.keys.signing,
+            element_count=request.element_count,
+            element_size=int(request.elements.shape[1]),
+        )
+        digest = hashlib.sha256(sealed).digest()
+        state = QuerierState(
+            session_id, 1, digest, bytes.fromhex(file_sha256(database_path)), False, pending
+        )
+        save_state(state_out, state, self.role.keys)
+        atomic_write_bytes(request_out, sealed)
+        stats = querier.stats
+        self.audit.append(
+            "query",
+            records=stats.records,
+            tokens=stats.tokens,
+            elements=stats.elements,
+            session=session_id.hex(),
+            request_sha256=digest.hex(),
+            database_sha256=state.database_sha256.hex(),
+        )
+        self.audit.checkpoint()
+        return PrepareSummary(
+            stats.records, stats.tokens, stats.elements, len(sealed), session_id.hex()
+        )
+
+    def finish(
+        self, response_path: Path, state_path: Path, database_path: Path, results_out: Path
+    ) -> FinishSummary:
+        """Verify the holder's response against the pending request and write the results."""
+        from ppmatch.protocols.messages import EvaluationResponse
+
+        state = load_state(state_path, self.role.keys)
+        if state.finished or state.pending is None:
+            raise ProtocolError(
+                f"{state_path}: this query was already finished; a response is used once "
+                "(replayed response?)"
+            )
+        data = read_container(response_path, MessageType.EVALUATION_RESPONSE)
+        envelope = open_envelope(
+            data,
+            expected_type=MessageType.EVALUATION_RESPONSE,
+            agreement_hash=self.role.agreement_hash,
+            senders=self.role.partner_senders,
+            source=str(response_path),
+        )
+        if envelope.session_id != state.session_id or envelope.reply_to != state.request_digest:
+            raise ProtocolError(
+                f"{response_path}: answers another request (session "
+                f"{envelope.session_id.hex()}, expected {state.session_id.hex()})"
+            )
+        if envelope.sequence != state.sequence + 1:
+            raise ProtocolError(
+                f"{response_path}: out-of-order response (seq {envelope.sequence}, "
+                f"expected {state.sequence + 1})"
+            )
+        database = load_database(self.role, database_path)
+        querier = self._querier(database)
+        response = EvaluationResponse.from_bytes(
+            envelope.body, max_elements=querier.config.max_request_elements
+        )
+        querier._pending[state.pending.request_id] = state.pending
+        result = querier.finish(response, database)
+        frame = result.to_frame()
+        atomic_write_bytes(results_out, frame.to_csv(index=False).encode("utf-8"))
+        save_state(
+            state_path,
+            QuerierState(
+                state.session_id,
+                state.sequence,
+                state.request_digest,
+                state.database_sha256,
+                True,
+                None,
+            ),
+            self.role.keys,
+        )
+        summary = FinishSummary(
+            result.records,
+            len(result.matches),
+            len(result.reviews),
+            querier.stats.payloads_disclosed,
+            result.candidates,
+        )
+        self.audit.append(
+            "disclosure",
+            records=summary.records,
+            matches=summary.matches,
+            reviews=summary.reviews,
+            payloads_disclosed=summary.disclosed,
+            candidates=summary.candidates,
+            session=state.session_id.hex(),
+            response_sha256=hashlib.sha256(data).hexdigest(),
+            database_sha256=file_sha256(database_path),
+            results_sha256=hashlib.sha256(results_out.read_bytes()).hexdigest(),
+        )
+        self.audit.checkpoint()
+        return summary

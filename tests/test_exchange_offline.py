@@ -1,0 +1,98 @@
+"""Offline (air-gapped) exchange through the Python API: publish, prepare, evaluate, finish."""
+
+import csv
+
+import pytest
+from test_exchange_helpers import setup_two_agencies
+
+from ppmatch.errors import AgreementError, BudgetExceeded, IntegrityError, ProtocolError
+from ppmatch.exchange.audit import verify_log
+from ppmatch.exchange.holder_side import HolderService, Peer, publish_database
+from ppmatch.exchange.querier_side import QuerierSide
+from ppmatch.exchange.roles import load_role
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    setup = setup_two_agencies(tmp_path_factory.mktemp("agencies"))
+    holder = load_role(setup.agreement, setup.alpha_keys, "alpha", None)
+    querier = load_role(setup.agreement, setup.beta_keys, "beta", None)
+    database = setup.root / "alpha.ppmdb"
+    summary = publish_database(
+        holder,
+        setup.felons,
+        database,
+        work_dir=setup.root / "publish-work",
+        resume=False,
+        chunk_rows=8,
+    )
+    return setup, holder, querier, database, summary
+
+
+def test_full_offline_round_finds_the_true_matches(world, tmp_path):
+    setup, holder, querier, database, summary = world
+    assert summary.records == 30 and summary.chunks == 4
+    side = QuerierSide(querier, tmp_path / "beta-audit.jsonl")
+    request, state = tmp_path / "request.ppm", tmp_path / "query.state"
+    prepared = side.prepare(setup.travelers, database, request, state)
+    assert prepared.records == 16
+    service = HolderService(holder, tmp_path / "alpha-state")
+    response = tmp_path / "response.ppm"
+    response.write_bytes(
+        service.evaluate(request.read_bytes(), peer=Peer("beta", "file"), source=str(request))
+    )
+    results = tmp_path / "matches.csv"
+    finished = side.finish(response, state, database, results)
+    with open(results, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    found = {
+        (r["querier_record_id"], r["holder_record_id"]) for r in rows if r["decision"] == "match"
+    }
+    assert found == setup.truth
+    assert finished.matches == len(setup.truth)
+    # replays are refused on both sides
+    with pytest.raises(ProtocolError, match="replayed"):
+        service.evaluate(request.read_bytes(), peer=Peer("beta", "file"), source=str(request))
+    with pytest.raises(ProtocolError, match="already finished"):
+        side.finish(response, state, database, tmp_path / "again.csv")
+    assert not (tmp_path / "again.csv").exists()
+    report = verify_log(tmp_path / "alpha-state" / "audit.jsonl", holder.keys.signing.public_key())
+    assert report.events["evaluate"] == 1 and report.events["refusal"] == 1
+    verify_log(tmp_path / "beta-audit.jsonl", querier.keys.signing.public_key())
+
+
+def test_tampered_database_and_foreign_response_are_refused(world, tmp_path):
+    setup, holder, querier, database, _ = world
+    tampered = tmp_path / "tampered.ppmdb"
+    data = bytearray(database.read_bytes())
+    data[len(data) // 2] ^= 1
+    tampered.write_bytes(bytes(data))
+    side = QuerierSide(querier, tmp_path / "audit.jsonl")
+    with pytest.raises(IntegrityError):
+        side.prepare(setup.travelers, tampered, tmp_path / "r.ppm", tmp_path / "s.state")
+    assert not (tmp_path / "r.ppm").exists() and not (tmp_path / "s.state").exists()
+
+    # a request sealed under another agreement hash is refused by the holder
+    request, state = tmp_path / "request.ppm", tmp_path / "query.state"
+    side.prepare(setup.travelers, database, request, state)
+    forged = bytearray(request.read_bytes())
+    forged[12] ^= 0xFF  # first byte of the agreement hash in the container header
+    service = HolderService(holder, tmp_path / "alpha-state")
+    with pytest.raises(AgreementError, match="another agreement|not this agreement"):
+        service.evaluate(bytes(forged), peer=Peer("beta", "file"), source="forged")
+
+
+def test_budget_exceeded_is_refused_before_work(tmp_path):
+    setup = setup_two_agencies(tmp_path / "agencies", daily_tokens=50)
+    holder = load_role(setup.agreement, setup.alpha_keys, "alpha", None)
+    querier = load_role(setup.agreement, setup.beta_keys, "beta", None)
+    database = tmp_path / "db.ppmdb"
+    publish_database(holder, setup.felons, database, work_dir=tmp_path / "w", resume=False)
+    side = QuerierSide(querier, tmp_path / "audit.jsonl")
+    side.prepare(setup.travelers, database, tmp_path / "req.ppm", tmp_path / "q.state")
+    service = HolderService(holder, tmp_path / "alpha-state")
+    with pytest.raises(BudgetExceeded, match="daily budget of 50"):
+        service.evaluate(
+            (tmp_path / "req.ppm").read_bytes(), peer=Peer("beta", "file"), source="req"
+        )
+    assert not list((tmp_path / "alpha-state" / "responses").iterdir())
