@@ -246,7 +246,7 @@ class Holder:
             current.version,
             np.array(sorted(removed_handles), dtype=np.uint64),
             np.frombuffer(b"".join(removed_ids), np.uint8).reshape(-1, 12),
-            EntryTable.concat(tables, label_size(self.config)),
+            EntryTable.concat(tables, label_size(self.config)).sorted(),
             payloads,
         )
         next_version = current._merge(delta).signed(self._signing_key)

@@ -1,0 +1,384 @@
+"""The screening protocol end to end on small data: matches, threshold disclosure, database
+format, deltas, budgets and hostile bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ppmatch.encoding import LinkageSchema
+from ppmatch.encoding.schema import DisclosureSpec, LshSpec, RuleSpec, RuleWeights, ScoringSpec
+from ppmatch.errors import (
+    AgreementError,
+    BudgetExceeded,
+    InputError,
+    IntegrityError,
+    PpmatchError,
+    ProtocolError,
+)
+from ppmatch.protocols import (
+    EvaluationRequest,
+    EvaluationResponse,
+    Holder,
+    HolderDatabase,
+    HolderDelta,
+    Querier,
+    ScreeningConfig,
+)
+
+GIVEN = [
+    "ANNA",
+    "BORIS",
+    "CARLA",
+    "DMITRI",
+    "ELENA",
+    "FARID",
+    "GRETA",
+    "HANS",
+    "IRINA",
+    "JOSE",
+    "KARIM",
+    "LENA",
+    "MARTA",
+    "NIKOLAI",
+    "OLGA",
+    "PEDRO",
+    "RANIA",
+    "SVEN",
+    "TARIQ",
+    "URSULA",
+]
+SURNAMES = [
+    "MUELLER",
+    "IVANOV",
+    "GARCIA",
+    "SMITH",
+    "NGUYEN",
+    "KOWALSKI",
+    "ROSSI",
+    "SILVA",
+    "KHAN",
+    "BROWN",
+    "PAPADOPOULOS",
+    "OKAFOR",
+    "JOHANSSON",
+    "HASHEMI",
+    "TANAKA",
+    "FERREIRA",
+    "NOVAK",
+    "DUBOIS",
+    "YILMAZ",
+    "LINDQVIST",
+]
+
+
+def people(count: int, seed: int, prefix: str) -> pd.DataFrame:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        rows.append(
+            {
+                "record_id": f"{prefix}{i:05d}",
+                "given_names": rng.choice(GIVEN),
+                "surname": f"{rng.choice(SURNAMES)} {rng.choice(SURNAMES)}",
+                "date_of_birth": f"{rng.randint(1940, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "sex": rng.choice("MF"),
+                "nationality": rng.choice(["DEU", "FRA", "GRC", "ESP", "SWE"]),
+                "place_of_birth": "",
+                "document_number": f"P{rng.randint(10**7, 10**8 - 1)}",
+                "offense_category": rng.choice(["fraud", "assault", "smuggling"]),
+                "conviction_date": f"{rng.randint(1990, 2024)}-01-01",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def travelers_from(felons: pd.DataFrame, rows: list[int], prefix: str = "T") -> pd.DataFrame:
+    copies = felons.iloc[rows].drop(columns=["offense_category", "conviction_date"]).copy()
+    copies["record_id"] = [f"{prefix}{i:05d}" for i in range(len(copies))]
+    return copies.reset_index(drop=True)
+
+
+def scored_schema(**changes) -> LinkageSchema:
+    """The default schema with explicit scoring weights, so these tests do not depend on a fit."""
+    base = LinkageSchema.default()
+    weights = {
+        rule.id: RuleWeights(agree=8.0 if rule.weight >= 2 else 3.0, disagree=-1.0)
+        for rule in base.rules
+    }
+    bands = tuple([-6.0] + [-6.0 + 1.2 * i for i in range(1, base.lsh.bands + 1)])
+    scoring = ScoringSpec(
+        offset=0.0,
+        rule_weights=weights,
+        band_weights=bands,
+        match_threshold=8.0,
+        review_threshold=3.0,
+    )
+    return base.model_copy(update={"scoring": scoring, **changes})
+
+
+SECRET = b"linkage secret for the tests...."
+
+
+@pytest.fixture(scope="module")
+def config() -> ScreeningConfig:
+    return ScreeningConfig.default(linkage_secret=SECRET, schema=scored_schema())
+
+
+@pytest.fixture(scope="module")
+def felons() -> pd.DataFrame:
+    return people(200, seed=1, prefix="F")
+
+
+@pytest.fixture(scope="module")
+def published(config, felons):
+    holder = Holder(config, signing_key=Ed25519PrivateKey.generate(), workers=1)
+    database = holder.publish(felons)
+    return holder, database
+
+
+def run_query(config, holder, database, travelers, workers=1):
+    querier = Querier(config, workers=workers)
+    request = querier.prepare(travelers).to_bytes()
+    response = holder.evaluate(request).to_bytes()
+    return querier.finish(response, database)
+
+
+def test_copies_of_holder_records_match_with_payload_and_others_do_not(config, felons, published):
+    holder, database = published
+    strangers = people(20, seed=99, prefix="S")
+    strangers["record_id"] = [f"T9{i:04d}" for i in range(20)]
+    travelers = pd.concat(
+        [
+            travelers_from(felons, list(range(0, 30, 3))),
+            strangers.drop(columns=["offense_category", "conviction_date"]),
+        ],
+        ignore_index=True,
+    )
+    result = run_query(config, holder, HolderDatabase.from_bytes(database.to_bytes()), travelers)
+    matches = {row.querier_record_id: row for row in result.matches}
+    assert len(matches) == 10
+    for index, felon_row in enumerate(range(0, 30, 3)):
+        row = matches[f"T{index:05d}"]
+        assert row.holder_record_id == felons.record_id[felon_row]
+        assert row.payload["offense_category"] == felons.offense_category[felon_row]
+        assert row.payload["conviction_date"] == felons.conviction_date[felon_row]
+        assert "doc" in row.rule_ids and row.band_count == config.schema.lsh.bands
+    frame = result.to_frame()
+    assert list(frame.columns[:6]) == [
+        "querier_record_id",
+        "holder_record_id",
+        "holder_handle",
+        "score",
+        "decision",
+        "matched",
+    ]
+    assert not any(rid.startswith("T9") for rid in matches)
+
+
+def rules_only_schema(threshold: int) -> LinkageSchema:
+    """No LSH bands: the shares a querier record collects are exactly its matching rules' weights."""
+    rules = (
+        RuleSpec(id="doc", components=("document_number",), weight=3, max_tokens=1),
+        RuleSpec(
+            id="name_dob", components=("surname", "given_first", "dob"), weight=2, max_tokens=1
+        ),
+        RuleSpec(
+            id="name_year_sex",
+            components=("surname", "given_first", "birth_year", "sex"),
+            weight=1,
+            max_tokens=1,
+        ),
+    )
+    scoring = ScoringSpec(
+        rule_weights={
+            "doc": RuleWeights(agree=9.0, disagree=-2.0),
+            "name_dob": RuleWeights(agree=9.0, disagree=-2.0),
+            "name_year_sex": RuleWeights(agree=4.0, disagree=-1.0),
+        },
+        match_threshold=5.0,
+        review_threshold=-10.0,
+    )
+    return LinkageSchema.default().model_copy(
+        update={
+            "rules": rules,
+            "lsh": LshSpec(bands=0),
+            "scoring": scoring,
+            "disclosure": DisclosureSpec(threshold=threshold),
+        }
+    )
+
+
+def screen_one(threshold: int, traveler: dict, felon: dict):
+    schema = rules_only_schema(threshold)
+    config = ScreeningConfig.default(linkage_secret=SECRET, schema=schema)
+    holder = Holder(config, signing_key=Ed25519PrivateKey.generate(), workers=1)
+    database = holder.publish(pd.DataFrame([felon]))
+    return run_query(config, holder, database, pd.DataFrame([traveler]))
+
+
+FELON = people(1, seed=5, prefix="F").iloc[0].to_dict()
+TWIN = {k: v for k, v in FELON.items() if k not in ("offense_category", "conviction_date")} | {
+    "record_id": "T1"
+}
+
+
+def test_payload_is_disclosed_with_t_shares_and_not_with_t_minus_one():
+    # The identical traveler shares all three rules: 3 + 2 + 1 = 6 shares.
+    with_t = screen_one(6, TWIN, FELON)
+    assert [row.decision for row in with_t.rows] == ["match"]
+    assert with_t.rows[0].payload["offense_category"] == FELON["offense_category"]
+    assert with_t.rows[0].holder_record_id == FELON["record_id"]
+    short = screen_one(7, TWIN, FELON)  # the same 6 shares are now t - 1
+    assert short.rows, "the candidate is still reported"
+    assert all(
+        row.decision != "match" and not row.payload and not row.holder_record_id
+        for row in short.rows
+    )
+
+
+def test_weak_tokens_alone_never_disclose():
+    # Same name, birth year and sex, another day of birth and passport: only name_year_sex (1 share).
+    weak = TWIN | {"date_of_birth": FELON["date_of_birth"][:4] + "-12-31", "document_number": "Q1"}
+    result = screen_one(4, weak, FELON)
+    assert [row.rule_ids for row in result.rows] == [("name_year_sex",)]
+    assert all(not row.payload and not row.holder_record_id for row in result.rows)
+
+
+def test_database_roundtrip_file_and_tamper_detection(tmp_path, published):
+    holder, database = published
+    data = database.to_bytes()
+    again = HolderDatabase.from_bytes(data)
+    assert again.to_bytes() == data
+    path = tmp_path / "db.ppmdb"
+    database.write(path)
+    assert HolderDatabase.read(path).to_bytes() == data
+    tampered = bytearray(data)
+    tampered[len(data) // 2] ^= 1
+    with pytest.raises(IntegrityError, match="signature"):
+        HolderDatabase.from_bytes(bytes(tampered))
+    with pytest.raises(ProtocolError):
+        HolderDatabase.from_bytes(data[:-100])
+    other = Ed25519PrivateKey.generate().public_key()
+    with pytest.raises(IntegrityError, match="another key"):
+        HolderDatabase.from_bytes(data, expected_signer=other)
+
+
+def test_spilled_publish_equals_in_memory_publish(tmp_path, config, felons):
+    key = Holder(config, signing_key=Ed25519PrivateKey.generate(), workers=1).oprf_key
+    signing = Ed25519PrivateKey.generate()
+    memory = Holder(config, oprf_key=key, signing_key=signing, workers=1).publish(felons)
+    spilled_holder = Holder(
+        config, oprf_key=key, signing_key=signing, workers=1, spill_limit=20_000
+    )
+    spilled = spilled_holder.publish(felons, out=tmp_path / "db.ppmdb")
+    assert spilled_holder.publish_stats.spilled
+    assert np.array_equal(memory.entries.tags, spilled.entries.tags)
+    assert np.array_equal(memory.entries.entry_ids, spilled.entries.entry_ids)
+    assert np.array_equal(memory.payloads.handles, spilled.payloads.handles)
+    travelers = travelers_from(felons, [4, 8, 15])
+    assert len(run_query(config, spilled_holder, spilled, travelers).matches) == 3
+
+
+def test_delta_adds_and_tombstones_and_the_copy_stays_identical(config, felons):
+    holder = Holder(config, signing_key=Ed25519PrivateKey.generate(), workers=1)
+    querier_copy = holder.publish(felons.iloc[:100])
+    delta_bytes = holder.delta(add=felons.iloc[100:110], remove=["F00003", "F00007"]).to_bytes()
+    querier_copy = querier_copy.apply(HolderDelta.from_bytes(delta_bytes))
+    assert querier_copy.to_bytes() == holder.database.to_bytes()
+    assert querier_copy.version == 1 and querier_copy.record_count == 108
+    travelers = travelers_from(felons, [3, 7, 50, 105])
+    result = run_query(config, holder, querier_copy, travelers)
+    assert sorted(row.holder_record_id for row in result.matches) == ["F00050", "F00105"]
+    with pytest.raises(ProtocolError, match="version"):
+        querier_copy.apply(HolderDelta.from_bytes(delta_bytes))
+    with pytest.raises(InputError, match="already published"):
+        holder.delta(add=felons.iloc[3:4])
+
+
+class CountingBudget:
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+
+    def charge(self, elements: int) -> None:
+        if self.used + elements > self.limit:
+            raise BudgetExceeded(f"daily budget of {self.limit} elements exceeded")
+        self.used += elements
+
+
+def test_budget_is_charged_with_the_padded_element_count(config, felons, published):
+    holder, _ = published
+    querier = Querier(config, workers=1)
+    request = querier.prepare(travelers_from(felons, [1, 2, 3]))
+    budget = CountingBudget(limit=4 * config.tokens_per_record)
+    holder.evaluate(request, budget=budget)
+    assert budget.used == 3 * config.tokens_per_record
+    with pytest.raises(BudgetExceeded):
+        holder.evaluate(request, budget=budget)
+
+
+def test_messages_from_another_agreement_are_refused(config, felons, published):
+    holder, _ = published
+    other = dataclasses.replace(config, epoch=2)
+    request = Querier(other, workers=1).prepare(travelers_from(felons, [1]))
+    with pytest.raises(ProtocolError, match="epoch"):
+        holder.evaluate(request)
+    foreign = EvaluationRequest(
+        b"\x01" * 32,
+        request.suite,
+        config.epoch,
+        request.request_id,
+        request.tokens_per_record,
+        request.elements,
+    )
+    with pytest.raises(AgreementError, match="agreement hash"):
+        holder.evaluate(foreign.to_bytes())
+
+
+@pytest.fixture(scope="module")
+def valid_messages(config, felons, published):
+    holder, database = published
+    request = Querier(config, workers=1).prepare(travelers_from(felons, [1, 2]))
+    response = holder.evaluate(request)
+    delta = holder.delta(remove=["F00001"])
+    return {
+        "request": (request.to_bytes(), EvaluationRequest.from_bytes),
+        "response": (response.to_bytes(), EvaluationResponse.from_bytes),
+        "database": (database.to_bytes(), HolderDatabase.from_bytes),
+        "delta": (delta.to_bytes(), HolderDelta.from_bytes),
+    }
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kind=st.sampled_from(["request", "response", "database", "delta"]),
+    cut=st.integers(min_value=0, max_value=10**9),
+    flips=st.lists(st.tuples(st.integers(0, 10**9), st.integers(1, 255)), max_size=4),
+    junk=st.binary(max_size=64),
+)
+def test_hostile_bytes_raise_only_protocol_errors(valid_messages, kind, cut, flips, junk):
+    data, parse = valid_messages[kind]
+    mutated = bytearray(data[: cut % (len(data) + 1)] + junk)
+    for position, mask in flips:
+        if mutated:
+            mutated[position % len(mutated)] ^= mask
+    # ProtocolError / IntegrityError: refused with a message, never another exception.
+    with contextlib.suppress(PpmatchError):
+        parse(bytes(mutated))
+
+
+def test_oversized_counts_are_refused_before_allocation(config, felons, published):
+    holder, _ = published
+    request = Querier(config, workers=1).prepare(travelers_from(felons, [1])).to_bytes()
+    with pytest.raises(ProtocolError, match="exceeds the limit"):
+        EvaluationRequest.from_bytes(request, max_elements=5)
