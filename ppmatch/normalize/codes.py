@@ -125,6 +125,8 @@ def normalize_document_number(value: object, *, fold_ocr: bool = False) -> str |
         return None
     text = unicodedata.normalize("NFKC", value).upper().translate(_HOMOGLYPHS)
     cleaned = _NOT_ALNUM.sub("", anyascii(text).upper())
-    if not cleaned or cleaned in _DOCUMENT_PLACEHOLDERS or not cleaned.strip("0"):
+    if cleaned in _DOCUMENT_PLACEHOLDERS:
         return None
-    return cleaned.translate(_OCR_FOLDS) if fold_ocr else cleaned
+    if fold_ocr:
+        cleaned = cleaned.translate(_OCR_FOLDS)
+    return cleaned if cleaned.strip("0") else None

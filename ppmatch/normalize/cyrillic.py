@@ -95,23 +95,33 @@ def _looks_bulgarian(word: str) -> bool:
     return False
 
 
-def cyrillic_readings(word: str) -> list[str]:
-    """All readings of an uppercase word containing Cyrillic, the most likely passport spelling first."""
-    icao = _apply(word, ICAO)
+CYRILLIC_TABLES = ("icao", "ru", "uk", "bg", "sr")
+
+
+def detect_table(text: str) -> str | None:
+    """The national table a Cyrillic text's letters betray, or None (then ICAO 9303 leads)."""
+    letters = set(text.upper())
+    if letters & _UKRAINIAN_LETTERS:
+        return "uk"
+    if letters & _SERBIAN_LETTERS:
+        return "sr"
+    if any(_looks_bulgarian(word) for word in text.upper().split()):
+        return "bg"
+    return None
+
+
+def cyrillic_readings(word: str, primary: str | None = None) -> list[str]:
+    """All readings of an uppercase word containing Cyrillic, the most likely passport spelling first.
+
+    ``primary`` names the table to lead with (from the whole field, or the record's
+    nationality); without it the word's own letters decide.
+    """
     readings = {
-        "icao": icao,
+        "icao": _apply(word, ICAO),
         "ru": _russian_popular(word),
         "uk": _ukrainian(word),
         "bg": _bulgarian(word),
         "sr": _apply(word, SERBIAN),
     }
-    letters = set(word)
-    if letters & _UKRAINIAN_LETTERS:
-        order = ("uk", "icao", "ru", "bg", "sr")
-    elif letters & _SERBIAN_LETTERS:
-        order = ("sr", "icao", "ru", "uk", "bg")
-    elif _looks_bulgarian(word):
-        order = ("bg", "icao", "ru", "uk", "sr")
-    else:
-        order = ("icao", "ru", "uk", "bg", "sr")
-    return [readings[name] for name in order]
+    lead = primary if primary in readings else detect_table(word) or "icao"
+    return [readings[lead]] + [readings[name] for name in CYRILLIC_TABLES if name != lead]

@@ -22,6 +22,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from ppmatch.normalize.cyrillic import detect_table
 from ppmatch.normalize.groups import VARIANT_GROUPS, name_group
 from ppmatch.normalize.model import NormalizedName
 from ppmatch.normalize.translit import is_arabic, word_readings
@@ -60,16 +61,23 @@ def _words(text: str) -> list[str]:
     return [w for w in (_APOSTROPHES.sub("", part) for part in _SEPARATOR.split(text)) if w]
 
 
-def _transliterate(words: list[str]) -> list[_Token]:
+def _transliterate(words: list[str], cyrillic_table: str | None) -> list[_Token]:
     tokens: list[_Token] = []
     for word in words:
         if len(word) > 3 and word.startswith("ال") and is_arabic(word[0]):
             tokens.append(("AL", ()))
             word = word[2:]
-        readings = word_readings(word)
+        readings = word_readings(word, cyrillic_table)
         if readings:
-            tokens.append((readings[0], readings[1:]))
+            tokens.append((readings[0], readings[1:] + _article_alternative(readings[0])))
     return tokens
+
+
+def _article_alternative(primary: str) -> tuple[str, ...]:
+    """ALHASSAN / ELSAYED written as one word: offer the name without the article."""
+    if primary[:2] in ("AL", "EL") and primary[2:] in VARIANT_GROUPS:
+        return (primary[2:],)
+    return ()
 
 
 def _drop_honorifics(tokens: list[_Token]) -> list[_Token]:
@@ -106,17 +114,21 @@ def _group(primary: str, alternatives: tuple[str, ...]) -> str:
     return name_group(primary)
 
 
-def name_tokens(text: str) -> list[_Token]:
-    """Transliterated tokens of a free-text field with honorifics and placeholders removed."""
-    tokens = _transliterate(_words(text))
+def name_tokens(text: str, cyrillic_table: str | None = None) -> list[_Token]:
+    """Transliterated tokens of a free-text field with honorifics and placeholders removed.
+
+    Without ``cyrillic_table`` the letters of the whole field choose it (СЕРГІЙ ТИМОШЕНКО:
+    the І makes both words Ukrainian).
+    """
+    tokens = _drop_honorifics(_transliterate(_words(text), cyrillic_table or detect_table(text)))
     if "".join(t[0] for t in tokens) in PLACEHOLDERS:
         return []
-    return _join_prefixes(_drop_honorifics(tokens))
+    return _join_prefixes(tokens)
 
 
 @lru_cache(maxsize=1 << 18)
-def _normalize_name_text(text: str) -> NormalizedName:
-    tokens = name_tokens(text)
+def _normalize_name_text(text: str, cyrillic_table: str | None) -> NormalizedName:
+    tokens = name_tokens(text, cyrillic_table)
     if not tokens:
         return NormalizedName()
     primaries = tuple(t[0] for t in tokens)
@@ -132,10 +144,14 @@ def _normalize_name_text(text: str) -> NormalizedName:
     )
 
 
-def normalize_name(text: object) -> NormalizedName:
-    """Normalize one name field; anything unusable gives an empty ``NormalizedName``."""
+def normalize_name(text: object, *, cyrillic_table: str | None = None) -> NormalizedName:
+    """Normalize one name field; anything unusable gives an empty ``NormalizedName``.
+
+    ``cyrillic_table`` ("uk", "bg", "sr", "icao") picks the leading reading of Cyrillic words
+    when the caller knows better than the letters (``normalize_record`` uses the nationality).
+    """
     if not isinstance(text, str):
         if text is None or (isinstance(text, float) and text != text):
             return NormalizedName()
         text = str(text)
-    return _normalize_name_text(text)
+    return _normalize_name_text(text, cyrillic_table)

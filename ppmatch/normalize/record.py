@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ppmatch.normalize.codes import normalize_document_number, normalize_nationality, normalize_sex
+from ppmatch.normalize.codes import (
+    normalize_document_number,
+    normalize_nationality,
+    normalize_sex,
+)
+from ppmatch.normalize.cyrillic import detect_table
 from ppmatch.normalize.dates import normalize_date
 from ppmatch.normalize.model import NormalizedRecord
 from ppmatch.normalize.names import name_tokens, normalize_name
+
+_NATIONAL_TABLES = {"UKR": "uk", "BGR": "bg", "SRB": "sr", "MNE": "sr", "BIH": "sr", "MKD": "sr"}
 
 
 def normalize_text(value: object) -> str | None:
@@ -24,7 +31,16 @@ def normalize_record(
     record_id: str,
     extra_fields: Iterable[str] = (),
 ) -> NormalizedRecord:
-    """Normalize one raw record; missing or unparsable values become ``None`` / empty."""
+    """Normalize one raw record; missing or unparsable values become ``None`` / empty.
+
+    The Cyrillic table leading the names comes from the nationality (UKR -> Ukrainian, BGR ->
+    Bulgarian, SRB/MNE/BIH/MKD -> Serbian) or else from the letters of both name fields.
+    """
+    nationality = normalize_nationality(raw.get("nationality"))
+    given, surname = raw.get("given_names"), raw.get("surname")
+    table = _NATIONAL_TABLES.get(nationality or "")
+    if table is None:
+        table = detect_table(" ".join(v for v in (given, surname) if isinstance(v, str)))
     extra: dict[str, str] = {}
     for name in extra_fields:
         value = normalize_text(raw.get(name))
@@ -32,11 +48,11 @@ def normalize_record(
             extra[name] = value
     return NormalizedRecord(
         record_id=record_id,
-        given_names=normalize_name(raw.get("given_names")),
-        surname=normalize_name(raw.get("surname")),
+        given_names=normalize_name(given, cyrillic_table=table),
+        surname=normalize_name(surname, cyrillic_table=table),
         date_of_birth=normalize_date(raw.get("date_of_birth")),
         sex=normalize_sex(raw.get("sex")),
-        nationality=normalize_nationality(raw.get("nationality")),
+        nationality=nationality,
         place_of_birth=normalize_text(raw.get("place_of_birth")),
         document_number=normalize_document_number(raw.get("document_number")),
         extra=extra,

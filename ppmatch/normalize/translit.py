@@ -75,13 +75,16 @@ def _fold_rest(reading: str) -> str:
 
 
 @lru_cache(maxsize=1 << 17)
-def word_readings(word: str) -> tuple[str, ...]:
-    """Distinct A-Z readings of one word (no spaces, apostrophes removed), primary first."""
+def word_readings(word: str, cyrillic_table: str | None = None) -> tuple[str, ...]:
+    """Distinct A-Z readings of one word (no spaces, apostrophes removed), primary first.
+
+    ``cyrillic_table`` ("uk", "bg", "sr", "icao") chooses the leading Cyrillic reading.
+    """
     if word.isascii():
         cleaned = _NOT_LETTER.sub("", word.upper())
         return (cleaned,) if cleaned else ()
     if any(is_cyrillic(c) for c in word):
-        raw = [_fold_rest(r) for r in cyrillic_readings(word.upper())]
+        raw = [_fold_rest(r) for r in cyrillic_readings(word.upper(), cyrillic_table)]
     elif any(is_greek(c) for c in word):
         raw = [_fold_rest(r) for r in greek_readings(word)]
     elif any(is_arabic(c) for c in word):
