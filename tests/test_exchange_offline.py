@@ -33,7 +33,7 @@ def test_full_offline_round_finds_the_true_matches(world, tmp_path):
     setup, holder, querier, database, summary = world
     assert summary.records == 30 and summary.chunks == 4
     side = QuerierSide(querier, tmp_path / "beta-audit.jsonl")
-    request, state = tmp_path / "request.ppm", tmp_path / "query.state"
+    request, state = tmp_path / "request.ppm", tmp_path / "querier-work"
     prepared = side.prepare(setup.travelers, database, request, state)
     assert prepared.records == 16
     service = HolderService(holder, tmp_path / "alpha-state")
@@ -69,11 +69,11 @@ def test_tampered_database_and_foreign_response_are_refused(world, tmp_path):
     tampered.write_bytes(bytes(data))
     side = QuerierSide(querier, tmp_path / "audit.jsonl")
     with pytest.raises(IntegrityError):
-        side.prepare(setup.travelers, tampered, tmp_path / "r.ppm", tmp_path / "s.state")
-    assert not (tmp_path / "r.ppm").exists() and not (tmp_path / "s.state").exists()
+        side.prepare(setup.travelers, tampered, tmp_path / "r.ppm", tmp_path / "s")
+    assert not (tmp_path / "r.ppm").exists() and not (tmp_path / "s").exists()
 
     # a request sealed under another agreement hash is refused by the holder
-    request, state = tmp_path / "request.ppm", tmp_path / "query.state"
+    request, state = tmp_path / "request.ppm", tmp_path / "querier-work"
     side.prepare(setup.travelers, database, request, state)
     forged = bytearray(request.read_bytes())
     forged[12] ^= 0xFF  # first byte of the agreement hash in the container header
@@ -89,7 +89,7 @@ def test_budget_exceeded_is_refused_before_work(tmp_path):
     database = tmp_path / "db.ppmdb"
     publish_database(holder, setup.felons, database, work_dir=tmp_path / "w", resume=False)
     side = QuerierSide(querier, tmp_path / "audit.jsonl")
-    side.prepare(setup.travelers, database, tmp_path / "req.ppm", tmp_path / "q.state")
+    side.prepare(setup.travelers, database, tmp_path / "req.ppm", tmp_path / "q")
     service = HolderService(holder, tmp_path / "alpha-state")
     with pytest.raises(BudgetExceeded, match="daily budget of 50"):
         service.evaluate(

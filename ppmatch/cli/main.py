@@ -25,7 +25,7 @@ err_console = Console(stderr=True)
 _debug = False
 
 # Command modules, one per area (data, linkage, screening, exchange).
-_COMMAND_MODULES: list[str] = ["commands_screening", "commands_data"]
+_COMMAND_MODULES: list[str] = ["commands_screening", "commands_data", "commands_exchange"]
 
 
 @app.callback()

@@ -12,7 +12,13 @@ from pathlib import Path
 
 from ppmatch.errors import AgreementError
 from ppmatch.exchange.agreement import Agreement, Budgets, Party, SignedAgreement, load_agreement
-from ppmatch.exchange.keys import PartyKeys, PartyPublicKeys, derive_linkage_secret, load_party_keys
+from ppmatch.exchange.keys import (
+    PartyKeys,
+    PartyPublicKeys,
+    derive_linkage_secret,
+    load_party_keys,
+    read_passphrase,
+)
 
 
 def draft_agreement(
@@ -113,7 +119,10 @@ def load_screening_config(
     *,
     epoch: int = 1,
 ):
-    """Read a signed, valid agreement and a party's keys; return its ``ScreeningConfig``."""
+    """Read a signed, valid agreement and a party's keys; return its ``ScreeningConfig``.
+
+    Without ``passphrase``, ``$PPMATCH_KEY_PASSPHRASE`` is used if set.
+    """
     agreement = load_agreement(Path(agreement_path))
-    keys = load_party_keys(Path(keys_dir), party, passphrase)
+    keys = load_party_keys(Path(keys_dir), party, passphrase or read_passphrase(None))
     return screening_config(agreement, keys, epoch=epoch)

@@ -23,6 +23,10 @@ from ppmatch.exchange.querier_state import QuerierState, load_state, save_state
 from ppmatch.exchange.roles import RoleContext
 
 
+def state_path(state_dir: Path, session_id: bytes) -> Path:
+    return Path(state_dir) / f"query-{session_id.hex()}.state"
+
+
 @dataclass
 class PrepareSummary:
     records: int
@@ -56,9 +60,13 @@ class QuerierSide:
         return Querier(config, workers=self.workers)
 
     def prepare(
-        self, travelers: Path, database_path: Path, request_out: Path, state_out: Path
+        self, travelers: Path, database_path: Path, request_out: Path, state_dir: Path
     ) -> PrepareSummary:
-        """Blind the travelers' tokens into a signed request bundle; keep the secrets local."""
+        """Blind the travelers' tokens into a signed request bundle; keep the secrets local.
+
+        The secrets go to ``state_dir/query-<session>.state``, where ``finish`` finds them by
+        the session id the holder's response carries.
+        """
         database = load_database(self.role, database_path)
         querier = self._querier(database)
         request = querier.prepare(travelers)
@@ -78,7 +86,8 @@ class QuerierSide:
         state = QuerierState(
             session_id, 1, digest, bytes.fromhex(file_sha256(database_path)), False, pending
         )
-        save_state(state_out, state, self.role.keys)
+        Path(state_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+        save_state(state_path(state_dir, session_id), state, self.role.keys)
         atomic_write_bytes(request_out, sealed)
         stats = querier.stats
         self.audit.append(
@@ -96,17 +105,11 @@ class QuerierSide:
         )
 
     def finish(
-        self, response_path: Path, state_path: Path, database_path: Path, results_out: Path
+        self, response_path: Path, state_dir: Path, database_path: Path, results_out: Path
     ) -> FinishSummary:
         """Verify the holder's response against the pending request and write the results."""
         from ppmatch.protocols.messages import EvaluationResponse
 
-        state = load_state(state_path, self.role.keys)
-        if state.finished or state.pending is None:
-            raise ProtocolError(
-                f"{state_path}: this query was already finished; a response is used once "
-                "(replayed response?)"
-            )
         data = read_container(response_path, MessageType.EVALUATION_RESPONSE)
         envelope = open_envelope(
             data,
@@ -115,7 +118,19 @@ class QuerierSide:
             senders=self.role.partner_senders,
             source=str(response_path),
         )
-        if envelope.session_id != state.session_id or envelope.reply_to != state.request_digest:
+        state_file = state_path(state_dir, envelope.session_id)
+        if not state_file.exists():
+            raise ProtocolError(
+                f"{response_path}: answers session {envelope.session_id.hex()}, for which "
+                f"{state_dir} holds no prepared query"
+            )
+        state = load_state(state_file, self.role.keys)
+        if state.finished or state.pending is None:
+            raise ProtocolError(
+                f"{response_path}: the query of session {state.session_id.hex()} was already "
+                "finished; a response is used once (replayed response?)"
+            )
+        if envelope.reply_to != state.request_digest:
             raise ProtocolError(
                 f"{response_path}: answers another request (session "
                 f"{envelope.session_id.hex()}, expected {state.session_id.hex()})"
@@ -135,7 +150,7 @@ class QuerierSide:
         frame = result.to_frame()
         atomic_write_bytes(results_out, frame.to_csv(index=False).encode("utf-8"))
         save_state(
-            state_path,
+            state_file,
             QuerierState(
                 state.session_id,
                 state.sequence,

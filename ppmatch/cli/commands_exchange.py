@@ -1,0 +1,477 @@
+"""Exchange commands: agreements, keys, the four offline steps, the HTTPS service, audit.
+
+Thin shells over ``ppmatch.exchange`` and ``ppmatch.transport``. Passphrases are read from
+``--passphrase-file`` or ``$PPMATCH_KEY_PASSPHRASE`` (never from the command line); nothing
+printed here contains key material.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ppmatch.cli.main import app
+
+agreement_app = typer.Typer(
+    help="Create, sign and verify data-sharing agreements.", no_args_is_help=True
+)
+keys_app = typer.Typer(help="Generate and rotate party keys.", no_args_is_help=True)
+holder_app = typer.Typer(
+    help="Holder side: publish, evaluate (offline), serve (online).", no_args_is_help=True
+)
+query_app = typer.Typer(
+    help="Querier side: prepare and finish (offline), run (online).", no_args_is_help=True
+)
+audit_app = typer.Typer(help="Check audit logs.", no_args_is_help=True)
+app.add_typer(agreement_app, name="agreement")
+app.add_typer(keys_app, name="keys")
+app.add_typer(holder_app, name="holder")
+app.add_typer(query_app, name="query")
+app.add_typer(audit_app, name="audit")
+
+AgreementOpt = Annotated[Path, typer.Option("--agreement", help="Signed agreement (TOML).")]
+KeysOpt = Annotated[Path, typer.Option("--keys", help="Directory with this party's key files.")]
+PartyOpt = Annotated[str, typer.Option("--party", help="This party's name in the agreement.")]
+PassOpt = Annotated[
+    Path | None,
+    typer.Option("--passphrase-file", help="File whose first line is the key passphrase."),
+]
+WorkersOpt = Annotated[int, typer.Option("--workers", help="Worker processes.")]
+
+
+def _emit(summary: dict) -> None:
+    typer.echo(json.dumps(summary, sort_keys=True))
+
+
+def _role(agreement: Path, keys: Path, party: str, passphrase_file: Path | None):
+    from ppmatch.exchange.keys import read_passphrase
+    from ppmatch.exchange.roles import load_role
+
+    return load_role(agreement, keys, party, read_passphrase(passphrase_file))
+
+
+def _fingerprint(certificate: Path) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    from ppmatch.errors import InputError
+
+    try:
+        cert = x509.load_pem_x509_certificate(Path(certificate).read_bytes())
+    except (OSError, ValueError) as error:
+        raise InputError(f"{certificate}: not a PEM certificate ({error})") from error
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+# ---- keys ------------------------------------------------------------------------------------
+
+
+@keys_app.command("generate")
+def keys_generate(
+    party: PartyOpt,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the key files.")] = Path("keys"),
+    passphrase_file: PassOpt = None,
+    holder: Annotated[
+        bool, typer.Option("--holder", help="Also create the first OPRF epoch key.")
+    ] = False,
+) -> None:
+    """Create Ed25519 + X25519 keys (private file 0600, encrypted if a passphrase is given)."""
+    from ppmatch.exchange.keys import (
+        OprfEpochKeys,
+        generate_party_keys,
+        read_passphrase,
+        save_party_keys,
+    )
+
+    passphrase = read_passphrase(passphrase_file)
+    private_path, public_path = save_party_keys(generate_party_keys(party), out, passphrase)
+    summary = {
+        "private": str(private_path),
+        "public": str(public_path),
+        "encrypted": bool(passphrase),
+    }
+    if holder:
+        summary["oprf_epoch"] = OprfEpochKeys(out, party).rotate(passphrase)
+    _emit(summary)
+
+
+@keys_app.command("rotate-oprf")
+def keys_rotate_oprf(keys: KeysOpt, party: PartyOpt, passphrase_file: PassOpt = None) -> None:
+    """Start a new OPRF key epoch (publish a fresh database afterwards)."""
+    from ppmatch.exchange.keys import OprfEpochKeys, read_passphrase
+
+    _emit({"epoch": OprfEpochKeys(keys, party).rotate(read_passphrase(passphrase_file))})
+
+
+@keys_app.command("fingerprint")
+def keys_fingerprint(
+    certificate: Annotated[Path, typer.Argument(help="PEM certificate.")],
+) -> None:
+    """SHA-256 fingerprint of a TLS certificate, as listed in agreements."""
+    typer.echo(_fingerprint(certificate))
+
+
+# ---- agreement -------------------------------------------------------------------------------
+
+
+@agreement_app.command("init")
+def agreement_init(
+    party: Annotated[
+        list[Path], typer.Option("--party", help="A party's NAME.public.toml (give two).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Agreement file to write.")] = Path(
+        "agreement.toml"
+    ),
+    agreement_id: Annotated[str | None, typer.Option("--id", help="Agreement id.")] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="Stated purpose.")] = None,
+    valid_days: Annotated[int, typer.Option("--valid-days", help="Validity in days.")] = 365,
+    suite: Annotated[str, typer.Option("--suite", help="OPRF suite.")] = "ristretto255-SHA512",
+    threshold: Annotated[
+        int | None, typer.Option("--threshold", help="Shares needed for disclosure.")
+    ] = None,
+    disclose: Annotated[
+        list[str] | None, typer.Option("--disclose", help="Disclosed payload field (repeat).")
+    ] = None,
+    daily_budget: Annotated[
+        int, typer.Option("--daily-budget", help="Tokens per querier per UTC day.")
+    ] = 10_000_000,
+    total_budget: Annotated[
+        int, typer.Option("--total-budget", help="Tokens per querier in total.")
+    ] = 1_000_000_000,
+    retention_days: Annotated[int, typer.Option("--retention-days")] = 90,
+    tls_cert: Annotated[
+        list[str] | None,
+        typer.Option("--tls-cert", help="NAME=CERT.pem: a certificate that party may present."),
+    ] = None,
+) -> None:
+    """Write an unsigned agreement on the default linkage schema."""
+    from ppmatch.errors import InputError
+    from ppmatch.exchange.agreement import save_agreement
+    from ppmatch.exchange.config import draft_agreement
+    from ppmatch.exchange.keys import load_public_keys
+
+    if len(party) != 2:
+        raise InputError("agreement init needs exactly two --party public key files")
+    fingerprints: dict[str, list[str]] = {}
+    for item in tls_cert or []:
+        name, sep, path = item.partition("=")
+        if not sep:
+            raise InputError(f"--tls-cert {item!r}: expected NAME=CERT.pem")
+        fingerprints.setdefault(name, []).append(_fingerprint(Path(path)))
+    options = {"purpose": purpose} if purpose else {}
+    draft = draft_agreement(
+        [load_public_keys(p) for p in party],
+        agreement_id=agreement_id,
+        valid_days=valid_days,
+        suite=suite,
+        threshold=threshold,
+        disclosed_fields=tuple(disclose) if disclose else None,
+        daily_tokens=daily_budget,
+        total_tokens=total_budget,
+        retention_days=retention_days,
+        tls_fingerprints=fingerprints,
+        **options,
+    )
+    save_agreement(out, draft)
+    _emit({"agreement": str(out), "id": draft.agreement.id, "hash": draft.agreement.hash().hex()})
+
+
+@agreement_app.command("sign")
+def agreement_sign(
+    agreement: Annotated[Path, typer.Argument(help="Agreement file (signed in place).")],
+    keys: KeysOpt,
+    party: PartyOpt,
+    passphrase_file: PassOpt = None,
+) -> None:
+    """Add this party's Ed25519 signature over the agreement's canonical hash."""
+    from ppmatch.exchange.agreement import read_agreement, save_agreement
+    from ppmatch.exchange.keys import load_party_keys, read_passphrase
+
+    keys_loaded = load_party_keys(keys, party, read_passphrase(passphrase_file))
+    signed = read_agreement(agreement).sign(party, keys_loaded.signing)
+    save_agreement(agreement, signed)
+    _emit({"agreement": str(agreement), "signed_by": sorted(signed.signatures)})
+
+
+@agreement_app.command("verify")
+def agreement_verify(
+    agreement: Annotated[Path, typer.Argument(help="Agreement file.")],
+) -> None:
+    """Check both signatures and the validity window; print the agreement hash."""
+    from ppmatch.exchange.agreement import read_agreement
+
+    signed = read_agreement(agreement)
+    terms = signed.verify(source=str(agreement))
+    _emit(
+        {
+            "id": terms.id,
+            "hash": terms.hash().hex(),
+            "parties": [p.name for p in terms.parties],
+            "signed_by": sorted(signed.signatures),
+            "valid_until": terms.valid_until.isoformat(),
+            "status": "valid",
+        }
+    )
+
+
+# ---- holder ----------------------------------------------------------------------------------
+
+
+def _holder_state(state: Path | None, party: str) -> Path:
+    return state or Path(f"{party}-holder-state")
+
+
+StateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--state", help="Holder state directory (audit log, budget ledger, replay memory)."
+    ),
+]
+
+
+@holder_app.command("publish")
+def holder_publish(
+    agreement: AgreementOpt,
+    keys: KeysOpt,
+    party: PartyOpt,
+    records: Annotated[Path, typer.Option("--records", help="Conviction records (CSV/Parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="Database file to write.")],
+    state: StateOpt = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue a killed publish from its last chunk.")
+    ] = False,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", help="Records per checkpointed chunk.")
+    ] = 1000,
+    workers: WorkersOpt = 1,
+    passphrase_file: PassOpt = None,
+) -> None:
+    """Publish the signed holder database (checkpointed; atomic on completion)."""
+    from dataclasses import asdict
+
+    from ppmatch.exchange.holder_side import publish_database
+
+    role = _role(agreement, keys, party, passphrase_file)
+    state_dir = _holder_state(state, party)
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    summary = publish_database(
+        role,
+        records,
+        out,
+        work_dir=state_dir / f"publish-{out.name}.work",
+        resume=resume,
+        chunk_rows=chunk_rows,
+        workers=workers,
+    )
+    audit = role.audit_log(state_dir / "audit.jsonl")
+    audit.append("publish", **asdict(summary))
+    audit.checkpoint()
+    _emit({"database": str(out), **asdict(summary)})
+
+
+@holder_app.command("evaluate")
+def holder_evaluate(
+    agreement: AgreementOpt,
+    keys: KeysOpt,
+    party: PartyOpt,
+    request: Annotated[Path, typer.Option("--request", help="Request bundle from the querier.")],
+    out: Annotated[Path, typer.Option("--out", help="Response bundle to write.")],
+    state: StateOpt = None,
+    workers: WorkersOpt = 1,
+    passphrase_file: PassOpt = None,
+) -> None:
+    """Evaluate a querier's request bundle (checked, budgeted, audited) into a response bundle."""
+    from ppmatch.exchange.atomic import atomic_write_bytes
+    from ppmatch.exchange.container import MessageType, read_container
+    from ppmatch.exchange.holder_side import HolderService, Peer
+
+    role = _role(agreement, keys, party, passphrase_file)
+    service = HolderService(role, _holder_state(state, party), workers=workers)
+    data = read_container(request, MessageType.EVALUATION_REQUEST)
+    response = service.evaluate(data, peer=Peer(role.partner.name, "file"), source=str(request))
+    atomic_write_bytes(out, response)
+    _emit({"response": str(out), "bytes": len(response)})
+
+
+@holder_app.command("serve")
+def holder_serve(
+    agreement: AgreementOpt,
+    keys: KeysOpt,
+    party: PartyOpt,
+    database: Annotated[Path, typer.Option("--database", help="Published database to serve.")],
+    tls_cert: Annotated[Path, typer.Option("--tls-cert", help="Server certificate (PEM).")],
+    tls_key: Annotated[Path, typer.Option("--tls-key", help="Server private key (PEM).")],
+    client_ca: Annotated[
+        Path, typer.Option("--client-ca", help="CA of the partner's client certificates.")
+    ],
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="0 picks a free port.")] = 8443,
+    port_file: Annotated[
+        Path | None, typer.Option("--port-file", help="Write the bound port here.")
+    ] = None,
+    state: StateOpt = None,
+    workers: WorkersOpt = 1,
+    passphrase_file: PassOpt = None,
+) -> None:
+    """Serve evaluations over HTTPS with mutual TLS (docs at /docs, /openapi.json)."""
+    from ppmatch.exchange.holder_side import HolderService, load_database
+    from ppmatch.transport.service import serve
+
+    role = _role(agreement, keys, party, passphrase_file)
+    load_database(role, database, holder_name=party)  # refuse to serve a foreign or damaged file
+    service = HolderService(role, _holder_state(state, party), workers=workers)
+
+    def ready(bound: int) -> None:
+        typer.echo(f"serving https://{host}:{bound} (agreement {role.agreement.id})", err=True)
+
+    serve(
+        service,
+        database,
+        host=host,
+        port=port,
+        certificate=tls_cert,
+        private_key=tls_key,
+        client_ca=client_ca,
+        key_password=role.passphrase,
+        port_file=port_file,
+        on_ready=ready,
+    )
+
+
+# ---- querier ---------------------------------------------------------------------------------
+
+WorkOpt = Annotated[
+    Path | None,
+    typer.Option("--work", help="Querier work directory (sealed query state, audit log)."),
+]
+
+
+def _query_work(work: Path | None, party: str) -> Path:
+    return work or Path(f"{party}-query")
+
+
+@query_app.command("prepare")
+def query_prepare(
+    agreement: AgreementOpt,
+    keys: KeysOpt,
+    party: PartyOpt,
+    travelers: Annotated[Path, typer.Option("--travelers", help="Traveler records (CSV/Parquet).")],
+    database: Annotated[Path, typer.Option("--database", help="The holder's published database.")],
+    out: Annotated[Path, typer.Option("--out", help="Request bundle to send to the holder.")],
+    work: WorkOpt = None,
+    workers: WorkersOpt = 1,
+    passphrase_file: PassOpt = None,
+) -> None:
+    """Blind the travelers' tokens into a signed request bundle (secrets stay in --work)."""
+    from dataclasses import asdict
+
+    from ppmatch.exchange.querier_side import QuerierSide
+
+    role = _role(agreement, keys, party, passphrase_file)
+    work_dir = _query_work(work, party)
+    work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    side = QuerierSide(role, work_dir / "audit.jsonl", workers=workers)
+    _emit({"request": str(out), **asdict(side.prepare(travelers, database, out, work_dir))})
+
+
+@query_app.command("finish")
+def query_finish(
+    agreement: AgreementOpt,
+    keys: KeysOpt,
+    party: PartyOpt,
+    response: Annotated[Path, typer.Option("--response", help="Response bundle from the holder.")],
+    database: Annotated[Path, typer.Option("--database", help="The holder's published database.")],
+    out: Annotated[Path, typer.Option("--out", help="Matches CSV to write.")],
+    work: WorkOpt = None,
+    workers: WorkersOpt = 1,
+    passphrase_file: PassOpt = None,
+) -> None:
+    """Verify the holder's response and write the matches (payloads only past the threshold)."""
+    from dataclasses import asdict
+
+    from ppmatch.exchange.querier_side import QuerierSide
+
+    role = _role(agreement, keys, party, passphrase_file)
+    work_dir = _query_work(work, party)
+    side = QuerierSide(role, work_dir / "audit.jsonl", workers=workers)
+    _emit({"matches_file": str(out), **asdict(side.finish(response, work_dir, database, out))})
+
+
+@query_app.command("run")
+def query_run(
+    agreement: AgreementOpt,
+    keys: KeysOpt,
+    party: PartyOpt,
+    server: Annotated[str, typer.Option("--server", help="Holder service URL (https://...).")],
+    travelers: Annotated[Path, typer.Option("--travelers", help="Traveler records (CSV/Parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="Matches CSV to write.")],
+    tls_cert: Annotated[Path, typer.Option("--tls-cert", help="Client certificate (PEM).")],
+    tls_key: Annotated[Path, typer.Option("--tls-key", help="Client private key (PEM).")],
+    server_ca: Annotated[Path, typer.Option("--server-ca", help="CA of the holder's server.")],
+    work: WorkOpt = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run.")] = False,
+    retries: Annotated[int, typer.Option("--retries", help="Retries per HTTP call.")] = 4,
+    workers: WorkersOpt = 1,
+    passphrase_file: PassOpt = None,
+) -> None:
+    """Prepare, evaluate over mutual-TLS HTTPS, and finish in one command (resumable)."""
+    from dataclasses import asdict
+
+    from ppmatch.exchange.querier_side import QuerierSide
+    from ppmatch.transport.client import HolderClient, client_ssl_context
+    from ppmatch.transport.online import run_online_query
+
+    role = _role(agreement, keys, party, passphrase_file)
+    work_dir = _query_work(work, party)
+    work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    side = QuerierSide(role, work_dir / "audit.jsonl", workers=workers)
+    context = client_ssl_context(tls_cert, tls_key, server_ca, key_password=role.passphrase)
+    with HolderClient(
+        server, context, server_fingerprints=role.partner.tls_fingerprints, retries=retries
+    ) as client:
+        summary = run_online_query(side, client, travelers, work_dir, out, resume=resume)
+    _emit({"matches_file": str(out), **asdict(summary)})
+
+
+# ---- audit -----------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(
+    log: Annotated[Path, typer.Argument(help="Audit log (JSON lines).")],
+    agreement: Annotated[
+        Path | None, typer.Option("--agreement", help="Take the signer key from this agreement.")
+    ] = None,
+    party: Annotated[
+        str | None, typer.Option("--party", help="With --agreement: whose log it is.")
+    ] = None,
+    public_keys: Annotated[
+        Path | None, typer.Option("--public-keys", help="Or: the signer's NAME.public.toml.")
+    ] = None,
+    expected_head: Annotated[
+        str | None, typer.Option("--expected-head", help="Head hash recorded elsewhere.")
+    ] = None,
+) -> None:
+    """Check the hash chain and signed checkpoints; any edit, deletion or reordering fails."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from ppmatch.errors import InputError
+    from ppmatch.exchange.agreement import read_agreement
+    from ppmatch.exchange.audit import verify_log
+    from ppmatch.exchange.keys import load_public_keys
+
+    if public_keys is not None:
+        signer_hex = load_public_keys(public_keys).signing_key
+    elif agreement is not None and party is not None:
+        signer_hex = read_agreement(agreement).agreement.party(party).signing_key
+    else:
+        raise InputError("audit verify needs --public-keys FILE or --agreement FILE --party NAME")
+    report = verify_log(
+        log,
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(signer_hex)),
+        expected_head=expected_head,
+    )
+    _emit({"log": str(log), "status": "intact", **report.__dict__})
