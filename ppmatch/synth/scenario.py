@@ -52,6 +52,8 @@ def _rng(seed: int, *stream: int) -> np.random.Generator:
 
 def _record_ids(prefix: str, count: int) -> np.ndarray:
     width = max(6, len(str(count)))
+    if count == 0:
+        return np.empty(0, dtype=object)
     numbers = np.char.zfill(np.arange(1, count + 1).astype(str), width)
     return np.char.add(prefix, numbers).astype(object)
 
@@ -96,12 +98,14 @@ def generate(
     overlap: int,
     seed: int,
     workers: int | None = None,
+    chunk_rows: int = CHUNK_ROWS,
     on_chunk: Callable[[int], None] | None = None,
 ) -> SynthSummary:
     """Generate a labeled synthetic screening scenario into ``out_dir``.
 
     People ``[0, overlap)`` appear in both files (the felon copy corrupted), then travelers
-    only, then felons only (some of them hard negatives of travelers). ``on_chunk`` is told
+    only, then felons only (some of them hard negatives of travelers). The bytes depend on
+    ``seed`` and ``chunk_rows``, never on ``workers``. ``on_chunk`` is told
     the row count of every chunk written (for a progress bar).
     """
     validate_sizes(travelers, felons, overlap)
@@ -126,9 +130,9 @@ def generate(
     felon_ids = _record_ids("F", felons)
 
     def tasks(stream: int, rows: np.ndarray, ids: np.ndarray):
-        for chunk, start in enumerate(range(0, max(len(rows), 1), CHUNK_ROWS)):
-            part = rows[start : start + CHUNK_ROWS]
-            yield seed, stream, chunk, people.take(part), ids[start : start + CHUNK_ROWS]
+        for chunk, start in enumerate(range(0, max(len(rows), 1), chunk_rows)):
+            part = rows[start : start + chunk_rows]
+            yield seed, stream, chunk, people.take(part), ids[start : start + chunk_rows]
 
     jobs = [
         (out / "travelers.csv", list(tasks(_TRAVELERS, traveler_people, traveler_ids))),
