@@ -32,7 +32,9 @@ from ppmatch.crypto.suite import MODE_VOPRF, SUITE_NAMES, Suite, get_suite
 from ppmatch.errors import CryptoError
 
 DEFAULT_CHUNK_SIZE = 2048
-MIN_PARALLEL_BATCH = 256  # below this, process hand-off costs more than it saves
+MIN_PARALLEL_BATCH = 64  # below this, process hand-off costs more than it saves
+CHUNKS_PER_WORKER = 4
+MIN_CHUNK = 16
 
 
 def available_cores() -> int:
@@ -116,8 +118,9 @@ class BatchRunner:
             )
 
     def _slices(self, size: int) -> list[tuple[int, int]]:
-        per_worker = -(-size // self.workers)
-        step = max(1, min(self.chunk_size, per_worker))
+        # A few chunks per worker, so one slowed worker (a busy core) does not stall the batch.
+        per_chunk = -(-size // (self.workers * CHUNKS_PER_WORKER))
+        step = max(MIN_CHUNK, min(self.chunk_size, per_chunk))
         return [(begin, min(begin + step, size)) for begin in range(0, size, step)]
 
     def _run(self, size: int, task: Callable[..., Any], make_args: Callable[[int, int], tuple]):

@@ -15,6 +15,7 @@ from ppmatch.errors import CryptoError
 
 ORDER = 2**252 + 27742317777372353535851937790883648493
 _IDENTITY = bytes(32)
+_Buffer = ctypes.c_char * 32  # instantiating this beats ctypes.create_string_buffer
 
 
 class Ristretto255:
@@ -38,7 +39,7 @@ class Ristretto255:
         self._invert = lib.crypto_core_ristretto255_scalar_invert
 
     def map_to_group(self, uniform: bytes) -> bytes:
-        out = ctypes.create_string_buffer(32)
+        out = _Buffer()
         self._from_hash(out, uniform)
         return out.raw
 
@@ -46,13 +47,13 @@ class Ristretto255:
         return int.from_bytes(uniform, "little") % ORDER
 
     def generator_mult(self, scalar: int) -> bytes:
-        out = ctypes.create_string_buffer(32)
+        out = _Buffer()
         if self._scalarmult_base(out, scalar.to_bytes(32, "little")) != 0:
             raise CryptoError("ristretto255: scalar multiple of the generator is the identity")
         return out.raw
 
     def mult(self, scalar: int, element: bytes) -> bytes:
-        out = ctypes.create_string_buffer(32)
+        out = _Buffer()
         if self._scalarmult(out, scalar.to_bytes(32, "little"), element) != 0:
             raise CryptoError("ristretto255: not a valid element, or the product is the identity")
         return out.raw
@@ -63,14 +64,14 @@ class Ristretto255:
         return bytes(data)
 
     def add(self, a: bytes, b: bytes) -> bytes:
-        out = ctypes.create_string_buffer(32)
+        out = _Buffer()
         if self._add(out, a, b) != 0:
             raise CryptoError("ristretto255: invalid element in addition")
         return out.raw
 
     def invert(self, scalar: int) -> int:
         """Constant-time inverse (libsodium), used once per batch."""
-        out = ctypes.create_string_buffer(32)
+        out = _Buffer()
         if self._invert(out, scalar.to_bytes(32, "little")) != 0:
             raise CryptoError("ristretto255: cannot invert the zero scalar")
         return int.from_bytes(out.raw, "little")
