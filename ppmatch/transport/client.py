@@ -81,7 +81,7 @@ class HolderClient:
             return
         stream = response.extensions.get("network_stream")
         ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        der = ssl_object.getpeercert(True) if ssl_object is not None else None
         if der is None or hashlib.sha256(der).hexdigest() not in self.server_fingerprints:
             raise AgreementError(
                 f"{self.base_url}: the server's TLS certificate is not the one listed for the "

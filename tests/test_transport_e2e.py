@@ -1,0 +1,158 @@
+"""End to end over mutual TLS: the holder service in one process, the querier in another."""
+
+import json
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from pki import build_test_pki
+from test_exchange_helpers import setup_two_agencies
+
+from ppmatch.exchange.holder_side import HolderService, Peer, publish_database
+from ppmatch.exchange.querier_side import QuerierSide
+from ppmatch.exchange.roles import load_role
+
+# The console script (``python -m ppmatch.cli.main`` would load the CLI module twice).
+CLI = [str(Path(sys.executable).parent / "ppmatch")]
+
+
+def run_cli(*args, cwd):
+    return subprocess.run(
+        [*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def online(tmp_path_factory):
+    root = tmp_path_factory.mktemp("online")
+    pki = build_test_pki(root / "pki")
+    setup = setup_two_agencies(
+        root / "agencies",
+        tls_fingerprints={
+            "alpha": [pki.holder_server.fingerprint],
+            "beta": [pki.querier_client.fingerprint],
+        },
+        daily_tokens=1000,  # one 16-traveler query uses 448 tokens: two fit, a third does not
+    )
+    holder = load_role(setup.agreement, setup.alpha_keys, "alpha", None)
+    database = root / "alpha.ppmdb"
+    publish_database(holder, setup.felons, database, work_dir=root / "publish-work", resume=False)
+    port_file = root / "port"
+    server = subprocess.Popen(
+        [
+            *CLI, "holder", "serve", "--agreement", setup.agreement, "--keys", setup.alpha_keys,
+            "--party", "alpha", "--database", database, "--state", root / "alpha-state",
+            "--tls-cert", pki.holder_server.certificate, "--tls-key", pki.holder_server.key,
+            "--client-ca", pki.querier_ca.path, "--port", "0", "--port-file", port_file,
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not port_file.exists():
+        assert server.poll() is None, server.stderr.read()
+        assert time.monotonic() < deadline, "holder service did not start"
+        time.sleep(0.05)
+    url = f"https://127.0.0.1:{port_file.read_text()}"
+    yield root, pki, setup, database, url
+    server.terminate()
+    server.wait(10)
+
+
+def query_run(root, pki, setup, url, work, out, cert=None):
+    cert = cert or pki.querier_client
+    return run_cli(
+        "query", "run", "--agreement", setup.agreement, "--keys", setup.beta_keys, "--party", "beta",
+        "--server", url, "--travelers", setup.travelers, "--out", out, "--work", work,
+        "--tls-cert", cert.certificate, "--tls-key", cert.key, "--server-ca", pki.holder_ca.path,
+        "--retries", "1", cwd=root,
+    )  # fmt: skip
+
+
+def test_online_query_matches_offline_and_audit_names_the_peer(online, tmp_path):
+    root, pki, setup, database, url = online
+    result = query_run(root, pki, setup, url, tmp_path / "work", tmp_path / "online.csv")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["matches"] == len(setup.truth)
+
+    # the same screening through the offline API gives the identical matches file
+    holder = load_role(setup.agreement, setup.alpha_keys, "alpha", None)
+    querier = load_role(setup.agreement, setup.beta_keys, "beta", None)
+    side = QuerierSide(querier, tmp_path / "offline-audit.jsonl")
+    side.prepare(setup.travelers, database, tmp_path / "req.ppm", tmp_path / "offline")
+    service = HolderService(holder, tmp_path / "offline-holder-state")
+    (tmp_path / "resp.ppm").write_bytes(
+        service.evaluate(
+            (tmp_path / "req.ppm").read_bytes(), peer=Peer("beta", "file"), source="req"
+        )
+    )
+    side.finish(tmp_path / "resp.ppm", tmp_path / "offline", database, tmp_path / "offline.csv")
+    assert (tmp_path / "online.csv").read_text() == (tmp_path / "offline.csv").read_text()
+
+    audit = [
+        json.loads(line) for line in (root / "alpha-state" / "audit.jsonl").read_text().splitlines()
+    ]
+    evaluations = [e["data"] for e in audit if e["event"] == "evaluate"]
+    assert evaluations[-1]["peer_cert_sha256"] == pki.querier_client.fingerprint
+    assert "CN=beta-client" in evaluations[-1]["peer_cert_subject"]
+    assert evaluations[-1]["channel"] == "https" and evaluations[-1]["elements"] == 448
+
+
+def tls_client(pki, issued):
+    context = ssl.create_default_context(cafile=str(pki.holder_ca.path))
+    if issued is not None:
+        context.load_cert_chain(issued.certificate, issued.key)
+    return httpx.Client(verify=context, timeout=10)
+
+
+@pytest.mark.parametrize("who", [None, "rogue_client"], ids=["no-certificate", "other-ca"])
+def test_clients_without_a_partner_certificate_cannot_connect(online, who):
+    root, pki, setup, database, url = online
+    with (
+        tls_client(pki, getattr(pki, who) if who else None) as http,
+        pytest.raises(httpx.TransportError),
+    ):
+        http.get(f"{url}/v1/info")
+
+
+def test_certificate_of_the_wrong_party_is_refused(online, tmp_path):
+    root, pki, setup, database, url = online
+    with tls_client(pki, pki.other_client) as http:
+        response = http.get(f"{url}/v1/info")
+    assert response.status_code == 403
+    assert "not listed for party 'beta'" in response.json()["message"]
+    result = query_run(
+        root, pki, setup, url, tmp_path / "w", tmp_path / "m.csv", cert=pki.other_client
+    )
+    assert result.returncode == 3 and "not listed for party" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "m.csv").exists()
+    with tls_client(pki, pki.querier_client) as http:
+        assert http.get(f"{url}/openapi.json").json()["paths"]["/v1/evaluate"]["post"]
+
+
+def test_budget_exceeded_online_is_a_429_and_retries_are_free(online, tmp_path):
+    root, pki, setup, database, url = online
+    querier = load_role(setup.agreement, setup.beta_keys, "beta", None)
+    side = QuerierSide(querier, tmp_path / "audit.jsonl")
+    requests = []
+    for i in range(3):
+        side.prepare(setup.travelers, database, tmp_path / f"r{i}.ppm", tmp_path / "state")
+        requests.append((tmp_path / f"r{i}.ppm").read_bytes())
+    with tls_client(pki, pki.querier_client) as http:
+        used = http.get(f"{url}/v1/budget").json()["used_today"]
+        statuses = [http.post(f"{url}/v1/evaluate", content=r) for r in requests]
+        # a byte-identical resend (lost answer) gets the stored response without a new charge
+        first_ok = next(i for i, r in enumerate(statuses) if r.status_code == 200)
+        resent = http.post(f"{url}/v1/evaluate", content=requests[first_ok])
+        after = http.get(f"{url}/v1/budget").json()["used_today"]
+    codes = [r.status_code for r in statuses]
+    allowed = (1000 - used) // 448
+    assert codes == [200] * allowed + [429] * (3 - allowed)
+    refusal = statuses[-1]
+    assert refusal.headers["x-ppmatch-error"] == "BudgetExceeded"
+    assert "daily budget of 1000" in refusal.json()["message"]
+    assert resent.status_code == 200 and resent.content == statuses[first_ok].content
+    assert after == used + 448 * allowed
