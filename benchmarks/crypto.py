@@ -245,6 +245,7 @@ def main() -> None:
         "platform": platform.platform(),
         "elements": args.elements,
         "repeat": args.repeat,
+        "load_average_before": list(os.getloadavg()),
         "suites": {},
     }
     with parallel.BatchRunner(cores) as runner:
@@ -270,6 +271,11 @@ def main() -> None:
                     f"{row['serial_vs_bound']:>7.2f}{row['pool_per_s']:>11,.0f}"
                     f"{row['pool_vs_bound']:>7.2f}{row['pool_speedup']:>8.2f}x"
                 )
+    report["load_average_after"] = list(os.getloadavg())
+    print(
+        f"\nload average before {report['load_average_before'][0]:.2f}, "
+        f"after {report['load_average_after'][0]:.2f} (other processes share these cores)"
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {args.output}")

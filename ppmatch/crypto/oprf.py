@@ -150,13 +150,15 @@ def finalize_chunk(
     return outputs, (partial_m, partial_z)
 
 
-def direct_evaluate_chunk(context: ModeContext, key: int, inputs: Sequence[bytes]) -> list[bytes]:
+def direct_evaluate_chunk(
+    context: ModeContext, key: int, inputs: Sequence[bytes], start: int = 0
+) -> list[bytes]:
     """Server-side Evaluate (no blinding): what the holder publishes for its own tokens."""
     group = context.group
-    _check_inputs(inputs, 0)
+    _check_inputs(inputs, start)
     hash_to_group = context.hash_to_group
     points = [hash_to_group(data) for data in inputs]
-    elements = _multiply_each(group, [key] * len(points), points, "hashed input", 0)
+    elements = _multiply_each(group, [key] * len(points), points, "hashed input", start)
     finalize_hash = context.finalize_hash
     return [finalize_hash(data, element) for data, element in zip(inputs, elements, strict=True)]
 

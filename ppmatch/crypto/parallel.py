@@ -50,25 +50,41 @@ def _warm_up(suite_names: Sequence[str]) -> None:
         get_suite(name)
 
 
-def _blind_task(suite: str, mode: int, inputs: list[bytes], blinds: list[bytes] | None, start: int):
+Partial = tuple[list[bytes], Any]
+
+
+def _blind_task(
+    suite: str, mode: int, inputs: list[bytes], blinds: list[bytes] | None, start: int
+) -> tuple[list[bytes], list[bytes]]:
     return blind_chunk(get_suite(suite).context(mode), inputs, blinds, start)
 
 
-def _evaluate_task(suite: str, mode: int, key: bytes, blinded: list[bytes], seed, start: int):
-    group = get_suite(suite).group
+def _private_key(suite: str, key: bytes) -> int:
+    return get_suite(suite).group.decode_scalar(key, "OPRF private key")
+
+
+def _evaluate_task(
+    suite: str, mode: int, key: bytes, blinded: list[bytes], seed: bytes | None, start: int
+) -> Partial:
     context = get_suite(suite).context(mode)
-    return evaluate_chunk(
-        context, group.decode_scalar(key, "OPRF private key"), blinded, seed, start
-    )
+    return evaluate_chunk(context, _private_key(suite, key), blinded, seed, start)
 
 
-def _direct_task(suite: str, mode: int, key: bytes, inputs: list[bytes]):
-    group = get_suite(suite).group
+def _direct_task(suite: str, mode: int, key: bytes, inputs: list[bytes], start: int) -> list[bytes]:
     context = get_suite(suite).context(mode)
-    return direct_evaluate_chunk(context, group.decode_scalar(key, "OPRF private key"), inputs)
+    return direct_evaluate_chunk(context, _private_key(suite, key), inputs, start)
 
 
-def _finalize_task(suite: str, mode: int, inputs, blinds, evaluated, blinded, seed, start: int):
+def _finalize_task(
+    suite: str,
+    mode: int,
+    inputs: list[bytes],
+    blinds: list[bytes],
+    evaluated: list[bytes],
+    blinded: list[bytes] | None,
+    seed: bytes | None,
+    start: int,
+) -> Partial:
     context = get_suite(suite).context(mode)
     return finalize_chunk(context, inputs, blinds, evaluated, blinded, seed, start)
 
@@ -185,7 +201,7 @@ class BatchRunner:
         name, key = server.suite.name, server._key_bytes()
         inputs = list(inputs)
         parts = self._run(
-            len(inputs), _direct_task, lambda b, e: (name, server.mode, key, inputs[b:e])
+            len(inputs), _direct_task, lambda b, e: (name, server.mode, key, inputs[b:e], b)
         )
         return _concat(parts)
 
