@@ -123,8 +123,11 @@ def normalize_document_number(value: object, *, fold_ocr: bool = False) -> str |
         value = str(value)
     if not isinstance(value, str):
         return None
-    text = unicodedata.normalize("NFKC", value).upper().translate(_HOMOGLYPHS)
-    cleaned = _NOT_ALNUM.sub("", anyascii(text).upper())
+    if value.isascii():
+        cleaned = value.upper() if value.isalnum() else _NOT_ALNUM.sub("", value.upper())
+    else:
+        text = unicodedata.normalize("NFKC", value).upper().translate(_HOMOGLYPHS)
+        cleaned = _NOT_ALNUM.sub("", anyascii(text).upper())
     if cleaned in _DOCUMENT_PLACEHOLDERS:
         return None
     if fold_ocr:

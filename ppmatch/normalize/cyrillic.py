@@ -10,6 +10,8 @@ them (ВЛАДИМИР -> VLADIMIR; ЮРИЙ -> IURII (ICAO) / YURIY (pre-2013 R
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 # ICAO Doc 9303 Part 3, section 6, Cyrillic table.
 ICAO: dict[str, str] = {
     "А": "A", "Б": "B", "В": "V", "Г": "G", "Ґ": "G", "Д": "D", "Ѓ": "G", "Ђ": "D",
@@ -98,8 +100,11 @@ def _looks_bulgarian(word: str) -> bool:
 CYRILLIC_TABLES = ("icao", "ru", "uk", "bg", "sr")
 
 
+@lru_cache(maxsize=1 << 16)
 def detect_table(text: str) -> str | None:
     """The national table a Cyrillic text's letters betray, or None (then ICAO 9303 leads)."""
+    if text.isascii():
+        return None
     letters = set(text.upper())
     if letters & _UKRAINIAN_LETTERS:
         return "uk"

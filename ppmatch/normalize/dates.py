@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import time
 import unicodedata
 from functools import lru_cache
 
@@ -108,20 +109,41 @@ def _parse(parts: list[str], today: dt.date) -> PartialDate | None:
     return _build(year, month, day, today)
 
 
-@lru_cache(maxsize=1 << 16)
+_NUMERIC_DAY = re.compile(r"(\d{4})-(\d\d)-(\d\d)|(\d\d?)[./-](\d\d?)[./-](\d{4})")
+
+
+@lru_cache(maxsize=1 << 18)
 def _normalize_date_text(text: str, today: dt.date) -> PartialDate | None:
-    text = unicodedata.normalize("NFKC", text).strip().upper()
-    text = _TIME_SUFFIX.sub("", text)
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    numeric = _NUMERIC_DAY.fullmatch(text)
+    if numeric:  # fast path for the two shapes most files use
+        iso_year, iso_month, iso_day, first, second, year = numeric.groups()
+        if iso_year:
+            return _build(int(iso_year), int(iso_month) or None, int(iso_day) or None, today)
+        return _parse([first, second, year], today)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    text = _TIME_SUFFIX.sub("", text.strip().upper())
     parts = _PART.findall(text)
     if not parts or len(parts) > 3 or any(p.isdigit() and len(p) > 8 for p in parts):
         return None
     return _parse(parts, today)
 
 
+_today_cache: list[tuple[float, dt.date]] = []
+
+
+def _today() -> dt.date:
+    """Today's date, re-read at most once a minute (it bounds plausible birth dates)."""
+    now = time.monotonic()
+    if not _today_cache or now - _today_cache[0][0] > 60:
+        _today_cache[:] = [(now, dt.date.today())]
+    return _today_cache[0][1]
+
+
 def normalize_date(value: object) -> PartialDate | None:
     """Parse a date of birth; ``None`` when missing, unparsable or implausible."""
-    today = dt.date.today()
+    today = _today()
     if isinstance(value, PartialDate):
         value = value.isoformat()
     elif isinstance(value, dt.datetime | dt.date):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from ppmatch.normalize.codes import (
     normalize_document_number,
@@ -19,10 +20,12 @@ _NATIONAL_TABLES = {"UKR": "uk", "BGR": "bg", "SRB": "sr", "MNE": "sr", "BIH": "
 
 def normalize_text(value: object) -> str | None:
     """A free-text field (place of birth, declared extras): name tokens joined by one space."""
-    if not isinstance(value, str):
-        return None
-    tokens = name_tokens(value)
-    return " ".join(primary for primary, _ in tokens) or None
+    return _normalize_text(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize_text(text: str) -> str | None:
+    return " ".join(primary for primary, _ in name_tokens(text)) or None
 
 
 def normalize_record(

@@ -1,0 +1,113 @@
+"""Single-process normalization throughput on synthetic-looking identity rows.
+
+Generates N rows (default 1,000,000) from small multicultural name pools with Zipf-like
+frequencies (so common names recur, as in real files), mixed date formats, sex spellings,
+nationality spellings and unique document numbers, then times ``normalize_record`` over all
+of them. The baseline, timed in the same run on the same rows, is the cheapest conceivable
+"normalization" (``str.strip().upper()`` on every field), so the ratio says how much the
+multicultural rules cost relative to touching each value once.
+
+    .venv/bin/python benchmarks/normalize.py [--rows N] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import time
+from pathlib import Path
+
+from ppmatch.normalize import normalize_record
+
+
+def _pool(text: str) -> list[str]:
+    return text.split("|")
+
+
+GIVEN = _pool(
+    "Mohammed|Muhammad|Ahmed|Ali|Юрий|Олександр|Сергій|Елена|Наталья|Γεώργιος|Χρήστος|Jürgen|"
+    "Müller|Łukasz|Małgorzata|Ayşe|İbrahim|Ömer|María|José|Nguyễn|小明|伟|محمد|أحمد|Bob|Robert|"
+    "William|John|Peter|Anna|Olga|Fatima|Yusuf|Youssef|Dmitry|Ivan|Mikhail|Jean-Pierre|Søren"
+)
+SURNAMES = _pool(
+    "Ivanov|Иванов|Шевченко|Петров|Παπαδόπουλος|Müller|Schröder|Groß|Wałęsa|Kowalski|Öztürk|"
+    "Yılmaz|Şahin|García|López|Fernández|Nguyễn|Trần|王|李|Al-Hassan|bin Laden|Smith|O'Brien|"
+    "van der Berg|Ђоковић|Кънчев|Garcia-Lopez|Hussein|Abdul-Rahman|Kim|Lee|Wang"
+)
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y%m%d", "%Y", "%m/%Y")
+SEXES = ("M", "F", "male", "Female", "м", "ж", "", "X")
+NATIONALITIES = ("DEU", "D", "Germany", "RU", "Russia", "UKR", "GRC", "TR", "ESP", "VNM", "CN", "")
+
+
+def _zipf_choice(rng: random.Random, pool: list[str]) -> str:
+    return pool[min(int(rng.paretovariate(1.1)) - 1, len(pool) - 1)]
+
+
+def make_rows(count: int, seed: int) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        year, month, day = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        date = time.strftime(rng.choice(DATE_FORMATS), (year, month, day, 0, 0, 0, 0, 1, -1))
+        given = _zipf_choice(rng, GIVEN)
+        if rng.random() < 0.3:
+            given += " " + _zipf_choice(rng, GIVEN)
+        rows.append(
+            {
+                "given_names": given,
+                "surname": _zipf_choice(rng, SURNAMES),
+                "date_of_birth": date,
+                "sex": rng.choice(SEXES),
+                "nationality": rng.choice(NATIONALITIES),
+                "place_of_birth": _zipf_choice(rng, SURNAMES) + " city",
+                "document_number": f"{rng.choice('ABCPX')}{index:08d}-{rng.randint(0, 9)}",
+                "offense_category": rng.choice(("fraud", "drug trafficking", "")),
+            }
+        )
+    return rows
+
+
+def baseline(rows: list[dict[str, str]]) -> float:
+    start = time.perf_counter()
+    for row in rows:
+        {key: value.strip().upper() for key, value in row.items()}
+    return time.perf_counter() - start
+
+
+def normalize_all(rows: list[dict[str, str]]) -> float:
+    start = time.perf_counter()
+    for index, row in enumerate(rows):
+        normalize_record(row, record_id=str(index), extra_fields=("offense_category",))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    rows = make_rows(args.rows, args.seed)
+    base_seconds = baseline(rows)
+    seconds = normalize_all(rows)
+    result = {
+        "benchmark": "normalize_record, single process",
+        "rows": args.rows,
+        "seconds": round(seconds, 2),
+        "records_per_second": round(args.rows / seconds),
+        "baseline": "str.strip().upper() on every field",
+        "baseline_records_per_second": round(args.rows / base_seconds),
+        "ratio_to_baseline": round(base_seconds / seconds, 4),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    print(json.dumps(result, indent=2))
+    out = Path(__file__).parent / "results" / "normalize.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
