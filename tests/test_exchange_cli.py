@@ -1,0 +1,405 @@
+"""The exchange commands as a user types them: the happy path and every refusal.
+
+Each refusal must be one clear line on stderr, a non-zero exit code, no traceback, and no
+output file left behind. Commands run in-process through the same ``main()`` as the console
+script (fast); the kill test runs a real process and SIGKILLs it.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_exchange_helpers import setup_two_agencies, write_datasets
+
+from ppmatch.cli.main import main
+
+
+def cli(capsys, *args):
+    """Run ``ppmatch ARGS`` in-process; returns (exit code, stdout, stderr)."""
+    saved = sys.argv
+    sys.argv = ["ppmatch", *map(str, args)]
+    try:
+        main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    finally:
+        sys.argv = saved
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def refused(capsys, expected_code, message, *args, output=None):
+    code, out, err = cli(capsys, *args)
+    assert code == expected_code, (code, out, err)
+    assert message in err and err.startswith("error:") and "Traceback" not in err
+    if output is not None:
+        assert not Path(output).exists()
+        assert not list(Path(output).parent.glob(f".{Path(output).name}*"))  # no temp left
+    return err
+
+
+@pytest.fixture(scope="module")
+def exchange(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    setup = setup_two_agencies(root, daily_tokens=900)
+    return setup
+
+
+def holder_args(setup, *extra):
+    return ["--agreement", setup.agreement, "--keys", setup.alpha_keys, "--party", "alpha", *extra]
+
+
+def querier_args(setup, *extra):
+    return ["--agreement", setup.agreement, "--keys", setup.beta_keys, "--party", "beta", *extra]
+
+
+def test_four_offline_commands_and_every_refusal(exchange, capsys, tmp_path):
+    s = exchange
+    db, req, resp = tmp_path / "alpha.ppmdb", tmp_path / "req.ppm", tmp_path / "resp.ppm"
+    state, work = tmp_path / "alpha-state", tmp_path / "beta-work"
+    assert (
+        cli(
+            capsys,
+            "holder",
+            "publish",
+            *holder_args(s, "--records", s.felons, "--out", db, "--state", state),
+        )[0]
+        == 0
+    )
+    assert (
+        cli(
+            capsys,
+            "query",
+            "prepare",
+            *querier_args(
+                s, "--travelers", s.travelers, "--database", db, "--out", req, "--work", work
+            ),
+        )[0]
+        == 0
+    )
+
+    # truncated, corrupted and oversized requests
+    truncated = tmp_path / "truncated.ppm"
+    truncated.write_bytes(req.read_bytes()[:-100])
+    refused(
+        capsys,
+        5,
+        "truncated or padded",
+        "holder",
+        "evaluate",
+        *holder_args(s, "--request", truncated, "--out", resp, "--state", state),
+        output=resp,
+    )
+    corrupted = tmp_path / "corrupted.ppm"
+    data = bytearray(req.read_bytes())
+    data[300] ^= 0x01
+    corrupted.write_bytes(bytes(data))
+    refused(
+        capsys,
+        5,
+        "signature invalid",
+        "holder",
+        "evaluate",
+        *holder_args(s, "--request", corrupted, "--out", resp, "--state", state),
+        output=resp,
+    )
+    oversized = tmp_path / "oversized.ppm"
+    with open(oversized, "wb") as handle:  # sparse: costs no disk
+        handle.write(req.read_bytes()[:16])
+        handle.truncate((1 << 30) + 1)
+    refused(
+        capsys,
+        4,
+        "exceeds the EVALUATION_REQUEST cap",
+        "holder",
+        "evaluate",
+        *holder_args(s, "--request", oversized, "--out", resp, "--state", state),
+        output=resp,
+    )
+
+    # the genuine request works once; its replay is refused
+    code, out, err = cli(
+        capsys,
+        "holder",
+        "evaluate",
+        *holder_args(s, "--request", req, "--out", resp, "--state", state),
+    )
+    assert code == 0, err
+    refused(
+        capsys,
+        4,
+        "replayed message",
+        "holder",
+        "evaluate",
+        *holder_args(s, "--request", req, "--out", tmp_path / "again.ppm", "--state", state),
+        output=tmp_path / "again.ppm",
+    )
+
+    matches = tmp_path / "matches.csv"
+    code, out, err = cli(
+        capsys,
+        "query",
+        "finish",
+        *querier_args(s, "--response", resp, "--database", db, "--out", matches, "--work", work),
+    )
+    assert code == 0, err
+    assert json.loads(out)["matches"] == len(s.truth)
+    refused(
+        capsys,
+        4,
+        "already finished",
+        "query",
+        "finish",
+        *querier_args(
+            s, "--response", resp, "--database", db, "--out", tmp_path / "m2.csv", "--work", work
+        ),
+        output=tmp_path / "m2.csv",
+    )
+
+    # budget: 448 tokens used of 900 a day; the second request fits, the third does not
+    for i in (2, 3):
+        cli(
+            capsys,
+            "query",
+            "prepare",
+            *querier_args(
+                s,
+                "--travelers",
+                s.travelers,
+                "--database",
+                db,
+                "--out",
+                tmp_path / f"req{i}.ppm",
+                "--work",
+                work,
+            ),
+        )
+    assert (
+        cli(
+            capsys,
+            "holder",
+            "evaluate",
+            *holder_args(
+                s,
+                "--request",
+                tmp_path / "req2.ppm",
+                "--out",
+                tmp_path / "resp2.ppm",
+                "--state",
+                state,
+            ),
+        )[0]
+        == 0
+    )
+    refused(
+        capsys,
+        6,
+        "daily budget of 900 tokens",
+        "holder",
+        "evaluate",
+        *holder_args(
+            s, "--request", tmp_path / "req3.ppm", "--out", tmp_path / "resp3.ppm", "--state", state
+        ),
+        output=tmp_path / "resp3.ppm",
+    )
+
+    # tampered database
+    tampered = tmp_path / "tampered.ppmdb"
+    data = bytearray(db.read_bytes())
+    data[len(data) // 3] ^= 0x10
+    tampered.write_bytes(bytes(data))
+    refused(
+        capsys,
+        5,
+        "",
+        "query",
+        "prepare",
+        *querier_args(
+            s,
+            "--travelers",
+            s.travelers,
+            "--database",
+            tampered,
+            "--out",
+            tmp_path / "r.ppm",
+            "--work",
+            work,
+        ),
+        output=tmp_path / "r.ppm",
+    )
+
+    # the audit log is intact and records the refusals it saw (the oversized file was never
+    # read), without traveler identities
+    code, out, err = cli(
+        capsys,
+        "audit",
+        "verify",
+        state / "audit.jsonl",
+        "--agreement",
+        s.agreement,
+        "--party",
+        "alpha",
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["events"]["refusal"] == 4 and report["events"]["evaluate"] == 2
+    log_text = (state / "audit.jsonl").read_text()
+    assert "T0000" not in log_text and "Mohammed" not in log_text
+    lines = (state / "audit.jsonl").read_text().splitlines(keepends=True)
+    (state / "audit.jsonl").write_text("".join(lines[:3] + lines[4:]))
+    refused(
+        capsys,
+        5,
+        "deleted or moved",
+        "audit",
+        "verify",
+        state / "audit.jsonl",
+        "--agreement",
+        s.agreement,
+        "--party",
+        "alpha",
+    )
+
+
+def test_wrong_agreement_expired_agreement_and_wrong_passphrase(tmp_path, capsys):
+    first = setup_two_agencies(tmp_path / "first", passphrase=b"right horse")
+    other = setup_two_agencies(tmp_path / "other")
+    os.environ["PPMATCH_KEY_PASSPHRASE"] = "wrong horse"
+    try:
+        refused(
+            capsys,
+            3,
+            "wrong passphrase",
+            "holder",
+            "publish",
+            *holder_args(
+                first,
+                "--records",
+                first.felons,
+                "--out",
+                tmp_path / "db",
+                "--state",
+                tmp_path / "st",
+            ),
+            output=tmp_path / "db",
+        )
+    finally:
+        del os.environ["PPMATCH_KEY_PASSPHRASE"]
+    # a request made under another agreement is refused by this agreement's holder
+    db, req = tmp_path / "other.ppmdb", tmp_path / "req.ppm"
+    cli(
+        capsys,
+        "holder",
+        "publish",
+        *holder_args(other, "--records", other.felons, "--out", db, "--state", tmp_path / "ost"),
+    )
+    cli(
+        capsys,
+        "query",
+        "prepare",
+        *querier_args(
+            other,
+            "--travelers",
+            other.travelers,
+            "--database",
+            db,
+            "--out",
+            req,
+            "--work",
+            tmp_path / "ow",
+        ),
+    )
+    passfile = tmp_path / "pass"
+    passfile.write_text("right horse\n")
+    refused(
+        capsys,
+        3,
+        "not this agreement",
+        "holder",
+        "evaluate",
+        *holder_args(
+            first,
+            "--request",
+            req,
+            "--out",
+            tmp_path / "resp.ppm",
+            "--state",
+            tmp_path / "st",
+            "--passphrase-file",
+            passfile,
+        ),
+        output=tmp_path / "resp.ppm",
+    )
+    # an expired agreement is refused before anything is read
+    from datetime import UTC, datetime, timedelta
+
+    expired = setup_two_agencies(
+        tmp_path / "expired", valid_from=datetime.now(UTC) - timedelta(days=20), valid_days=10
+    )
+    refused(
+        capsys,
+        3,
+        "expired on",
+        "holder",
+        "publish",
+        *holder_args(expired, "--records", expired.felons, "--out", tmp_path / "x.ppmdb"),
+        output=tmp_path / "x.ppmdb",
+    )
+    refused(capsys, 3, "expired on", "agreement", "verify", expired.agreement)
+
+
+def test_killed_publish_resumes_to_the_same_database(tmp_path, capsys):
+    setup = setup_two_agencies(tmp_path / "agencies")
+    felons, _, _ = write_datasets(tmp_path, felons=120, travelers=2, overlap=1)
+    state, out, reference = (
+        tmp_path / "state",
+        tmp_path / "alpha.ppmdb",
+        tmp_path / "reference.ppmdb",
+    )
+    args = holder_args(setup, "--records", felons, "--state", state, "--chunk-rows", "6")
+    work = state / f"publish-{out.name}.work"
+    script = str(Path(sys.executable).parent / "ppmatch")
+    process = subprocess.Popen([script, "holder", "publish", *map(str, args), "--out", str(out)])
+    deadline = time.monotonic() + 60
+    while True:  # kill once a few chunks are checkpointed, well before all 20 are done
+        manifest = work / "manifest.json"
+        if manifest.exists() and len(json.loads(manifest.read_text())["chunks"]) >= 2:
+            break
+        assert process.poll() is None, "publish finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_at_kill = len(json.loads((work / "manifest.json").read_text())["chunks"])
+    assert not out.exists(), "a killed publish must not leave a database behind"
+    refused(capsys, 2, "--resume", "holder", "publish", *args, "--out", out, output=out)
+
+    code, stdout, err = cli(capsys, "holder", "publish", *args, "--out", out, "--resume")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["resumed_chunks"] >= done_at_kill >= 2 and summary["chunks"] == 20
+    assert not work.exists()
+    code, stdout, err = cli(capsys, "holder", "publish", *args, "--out", reference)
+    assert code == 0, err
+    assert_same_database(out, reference, setup)
+
+
+def assert_same_database(resumed, reference, setup):
+    from ppmatch.protocols.database import HolderDatabase
+
+    a, b = HolderDatabase.read(resumed), HolderDatabase.read(reference)
+    if resumed.read_bytes() == reference.read_bytes():
+        return  # publish is deterministic: byte-identical
+    # Publish draws fresh payload keys and Shamir coefficients, so ciphertexts differ between
+    # two runs; everything derived from the keys and records must not.
+    assert a.header == b.header
+    assert (a.entries.tags == b.entries.tags).all()
+    assert (a.entries.entry_ids == b.entries.entry_ids).all()
+    assert (a.payloads.handles == b.payloads.handles).all()
+    assert a.entries.labels.shape == b.entries.labels.shape
