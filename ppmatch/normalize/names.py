@@ -5,7 +5,9 @@ Rules, in order:
    tokens (AL-HASSAN -> AL HASSAN, GARCIA-LOPEZ -> GARCIA LOPEZ); apostrophes join
    (O'BRIEN -> OBRIEN, D'ANGELO -> DANGELO).
 2. Every word is transliterated to uppercase ASCII (``translit``); other readings are kept as
-   alternatives. Arabic-script words starting with the article ال become AL + the word.
+   alternatives. Arabic-script words starting with the article ال become AL + the word; a
+   Chinese or Korean full name written as one word (王小明, 김민준) is split after a known
+   surname.
 3. Honorifics and generational suffixes (MR, DR, SHEIKH, HAJI, JR, III...) are removed when at
    least one other token remains, so a person really called HAJI keeps the name.
 4. MAC/MC and the ABD-family (ABD, ABDUL, ABDEL... optionally followed by AL/EL) join the next
@@ -25,7 +27,7 @@ from functools import lru_cache
 from ppmatch.normalize.cyrillic import detect_table
 from ppmatch.normalize.groups import VARIANT_GROUPS, name_group
 from ppmatch.normalize.model import NormalizedName
-from ppmatch.normalize.translit import is_arabic, word_readings
+from ppmatch.normalize.translit import CJK_SURNAMES, is_arabic, word_readings
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -61,9 +63,22 @@ def _words(text: str) -> list[str]:
     return [w for w in (_APOSTROPHES.sub("", part) for part in _SEPARATOR.split(text)) if w]
 
 
+def _split_cjk_full_name(word: str) -> list[str]:
+    """王小明 / 김민준 written as one word: a known surname plus a two-character given name.
+
+    Only three characters (four with a two-character surname such as 欧阳 or 남궁) are split:
+    Chinese and Korean given names are one or two characters, so a two-character word may be a
+    given name on its own and is left whole.
+    """
+    for size in (2, 1):
+        if len(word) == size + 2 and word[:size] in CJK_SURNAMES and not word.isascii():
+            return [word[:size], word[size:]]
+    return [word]
+
+
 def _transliterate(words: list[str], cyrillic_table: str | None) -> list[_Token]:
     tokens: list[_Token] = []
-    for word in words:
+    for word in (part for word in words for part in _split_cjk_full_name(word)):
         if len(word) > 3 and word.startswith("ال") and is_arabic(word[0]):
             tokens.append(("AL", ()))
             word = word[2:]

@@ -2,7 +2,9 @@
 
 Latin letters follow ICAO Doc 9303 (with its allowed alternatives), Cyrillic and Greek their
 national tables, whole Arabic-script words a small dictionary of common names (unvocalized
-Arabic cannot be transliterated letter by letter), and every other script anyascii.
+Arabic cannot be transliterated letter by letter; the anyascii consonant skeleton stays as an
+alternative), common Chinese and Korean surnames a table of their romanizations, and every
+other script anyascii (Hanyu Pinyin for Chinese, Revised Romanization for Korean).
 """
 
 from __future__ import annotations
@@ -28,17 +30,19 @@ def is_arabic(char: str) -> bool:
     return "\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u077f"
 
 
-def _load_arabic_names() -> dict[str, str]:
-    table: dict[str, str] = {}
-    text = resources.files("ppmatch.normalize").joinpath("data/arabic_names.txt").read_text("utf-8")
+def _load_table(name: str) -> dict[str, tuple[str, ...]]:
+    """A data file of "native-word LATIN [ALTERNATIVE...]" lines."""
+    table: dict[str, tuple[str, ...]] = {}
+    text = resources.files("ppmatch.normalize").joinpath(f"data/{name}").read_text("utf-8")
     for line in text.splitlines():
         if line.strip() and not line.startswith("#"):
-            arabic, latin = line.split()
-            table[arabic] = latin
+            native, *latin = line.split()
+            table[native] = tuple(latin)
     return table
 
 
-ARABIC_NAMES = _load_arabic_names()
+ARABIC_NAMES = _load_table("arabic_names.txt")
+CJK_SURNAMES = _load_table("cjk_surnames.txt")
 
 
 def normalize_arabic(word: str) -> str:
@@ -88,8 +92,9 @@ def word_readings(word: str, cyrillic_table: str | None = None) -> tuple[str, ..
     elif any(is_greek(c) for c in word):
         raw = [_fold_rest(r) for r in greek_readings(word)]
     elif any(is_arabic(c) for c in word):
-        known = ARABIC_NAMES.get(normalize_arabic(word))
-        raw = [known] if known else [anyascii(word).upper()]
+        raw = list(ARABIC_NAMES.get(normalize_arabic(word), ())) + [anyascii(word).upper()]
+    elif word in CJK_SURNAMES:
+        raw = [*CJK_SURNAMES[word], anyascii(word)]
     else:
         raw = _latin_word(word)
     readings: list[str] = []
