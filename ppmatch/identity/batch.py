@@ -11,13 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ppmatch.identity.columns import IDENTITY_COLUMNS, RECORD_ID
 
 
-def _missing_to_none(values: list[str | None]) -> list[str | None]:
+def _missing_to_none(column: pa.ChunkedArray) -> list[str | None]:
     # An empty or blank cell is a missing value, never a value of its own.
-    return [value if value is not None and value.strip() else None for value in values]
+    blank = pc.equal(pc.utf8_trim_whitespace(column), "")
+    return pc.if_else(blank, pa.scalar(None, pa.string()), column).to_pylist()
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class RecordBatch:
             if column in IDENTITY_COLUMNS:
                 return [None] * len(self)
             raise KeyError(column)
-        return _missing_to_none(self.table.column(column).to_pylist())
+        return _missing_to_none(self.table.column(column))
 
     def payload(self) -> dict[str, list[str | None]]:
         """Payload columns by name."""

@@ -33,6 +33,7 @@ class ColumnSummary:
     scripts: Counter[str] = field(default_factory=Counter)
     examples: list[tuple[str, str]] = field(default_factory=list)  # (raw, normalized)
     failure_examples: list[tuple[int, str]] = field(default_factory=list)  # (row, raw)
+    shown_scripts: set[str] = field(default_factory=set, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -82,7 +83,7 @@ def inspect_records(
 ) -> InspectReport:
     """Summarize every column of a stream of record batches."""
     report = InspectReport(source=source)
-    caches: dict[str, dict[str, str | None]] = {}
+    caches: dict[str, dict[str, tuple[str | None, frozenset[str]]]] = {}
     for batch in batches:
         report.source = batch.source
         report.rows += len(batch)
@@ -104,38 +105,39 @@ def _summarize(
     values: list[str | None],
     first_row: int,
     probe: Probe | None,
-    cache: dict[str, str | None],
+    cache: dict[str, tuple[str | None, frozenset[str]]],
 ) -> None:
+    # Names recur (Zipf), so each distinct value is probed and script-scanned once.
+    script_sets: Counter[frozenset[str]] = Counter()
+    missing = 0
     for offset, value in enumerate(values):
         if value is None:
-            summary.missing += 1
+            missing += 1
             continue
-        summary.present += 1
-        scripts = scripts_of(value)
-        summary.scripts.update(scripts)
-        if probe is None:
-            if _wanted_example(summary, value, scripts):
-                summary.examples.append((value, value))
-            continue
-        if value in cache:
-            normalized = cache[value]
-        else:
-            normalized = probe(value)
+        seen = cache.get(value)
+        if seen is None:
+            seen = (probe(value) if probe is not None else value, scripts_of(value))
             if len(cache) < _CACHE_LIMIT:
-                cache[value] = normalized
+                cache[value] = seen
+            if seen[0] is not None and _wanted_example(summary, value, seen[1]):
+                summary.examples.append((value, seen[0]))
+                summary.shown_scripts.update(seen[1])
+        normalized, scripts = seen
+        script_sets[scripts] += 1
         if normalized is None:
             summary.failures += 1
             if len(summary.failure_examples) < EXAMPLES:
                 summary.failure_examples.append((first_row + offset, value))
-        elif _wanted_example(summary, value, scripts):
-            summary.examples.append((value, normalized))
+    summary.missing += missing
+    summary.present += len(values) - missing
+    for scripts, count in script_sets.items():
+        for script in scripts:
+            summary.scripts[script] += count
 
 
 def _wanted_example(summary: ColumnSummary, value: str, scripts: frozenset[str]) -> bool:
     """The first few distinct values, plus one for each further script (to show transliteration)."""
-    if any(value == raw for raw, _ in summary.examples):
+    shown = len(summary.examples)
+    if shown >= EXAMPLES and (shown >= EXAMPLES + 3 or scripts <= summary.shown_scripts):
         return False
-    if len(summary.examples) < EXAMPLES:
-        return True
-    shown = set().union(*(scripts_of(raw) for raw, _ in summary.examples))
-    return len(summary.examples) < EXAMPLES + 3 and not scripts <= shown
+    return all(value != raw for raw, _ in summary.examples)

@@ -276,7 +276,7 @@ class RecordReader:
 
     def _first_row_of(self, record_id: str) -> int | None:
         for first_row, table in RecordReader(
-            self._frame if self._frame is not None else self._path,  # type: ignore[arg-type]
+            self._frame if self._frame is not None else self._path,
             columns=self._mapping,
             chunk_rows=self._chunk_rows,
         )._rechunked():

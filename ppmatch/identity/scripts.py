@@ -9,6 +9,8 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+_LATIN = frozenset({"Latin"})
+_NONE: frozenset[str] = frozenset()
 _SCRIPT_NAMES = {"CJK": "Han", "HIRAGANA": "Kana", "KATAKANA": "Kana", "IDEOGRAPHIC": "Han"}
 
 
@@ -26,7 +28,7 @@ def _letter_script(char: str) -> str | None:
 def scripts_of(text: str) -> frozenset[str]:
     """The scripts of the letters in ``text`` (digits and punctuation have none)."""
     if text.isascii():
-        return frozenset({"Latin"}) if any(ch.isalpha() for ch in text) else frozenset()
+        return _LATIN if text.lower() != text.upper() else _NONE  # has an ASCII letter
     found = {_letter_script(ch) for ch in text}
     found.discard(None)
     return frozenset(found)  # type: ignore[arg-type]
