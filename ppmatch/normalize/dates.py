@@ -122,7 +122,9 @@ def _normalize_date_text(text: str, today: dt.date) -> PartialDate | None:
         return _parse([first, second, year], today)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-        text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+        text = "".join(
+            c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)
+        )
     text = _TIME_SUFFIX.sub("", text.strip().upper())
     parts = _PART.findall(text)
     if not parts or len(parts) > 3 or any(p.isdigit() and len(p) > 8 for p in parts):

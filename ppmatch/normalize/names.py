@@ -1,8 +1,8 @@
 """Name fields -> ``NormalizedName``: tokens, particles, honorifics, alternatives, groups.
 
 Rules, in order:
-1. NFKC; MRZ fillers ('<'), hyphens, commas, dots, digits and other punctuation separate
-   tokens (AL-HASSAN -> AL HASSAN, GARCIA-LOPEZ -> GARCIA LOPEZ); apostrophes join
+1. NFKC; a 0/1/5/8 inside a word is read as O/I/S/B (N0WAK -> NOWAK); MRZ fillers ('<'),
+   hyphens, commas, dots, other digits and other punctuation separate tokens (AL-HASSAN -> AL HASSAN, GARCIA-LOPEZ -> GARCIA LOPEZ); apostrophes join
    (O'BRIEN -> OBRIEN, D'ANGELO -> DANGELO).
 2. Every word is transliterated to uppercase ASCII (``translit``); other readings are kept as
    alternatives. Arabic-script words starting with the article ال become AL + the word; a
@@ -58,8 +58,15 @@ PLACEHOLDERS = _word_set("FNU LNU NFN NLN UNK UNKNOWN UNKNOWEN NONE NULL NIL NA 
 _Token = tuple[str, tuple[str, ...]]  # (primary, alternatives)
 
 
+# A 0, 1, 5 or 8 touching a letter inside a name is an OCR or typing slip (N0WAK, 0LGA).
+_DIGIT_IN_WORD = re.compile(r"(?<=[^\W\d_])[0158]|[0158](?=[^\W\d_])")
+_DIGIT_AS_LETTER = {"0": "O", "1": "I", "5": "S", "8": "B"}
+
+
 def _words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text)
+    if any(c.isdigit() for c in text):
+        text = _DIGIT_IN_WORD.sub(lambda m: _DIGIT_AS_LETTER[m.group()], text)
     return [w for w in (_APOSTROPHES.sub("", part) for part in _SEPARATOR.split(text)) if w]
 
 
@@ -78,7 +85,7 @@ def _split_cjk_full_name(word: str) -> list[str]:
 
 def _transliterate(words: list[str], cyrillic_table: str | None) -> list[_Token]:
     tokens: list[_Token] = []
-    for word in (part for word in words for part in _split_cjk_full_name(word)):
+    for word in (part for written in words for part in _split_cjk_full_name(written)):
         if len(word) > 3 and word.startswith("ال") and is_arabic(word[0]):
             tokens.append(("AL", ()))
             word = word[2:]

@@ -41,9 +41,9 @@ def normalize_record(
     """
     nationality = normalize_nationality(raw.get("nationality"))
     given, surname = raw.get("given_names"), raw.get("surname")
-    table = _NATIONAL_TABLES.get(nationality or "")
-    if table is None:
-        table = detect_table(" ".join(v for v in (given, surname) if isinstance(v, str)))
+    table = _NATIONAL_TABLES.get(nationality) if nationality else None
+    if table is None and isinstance(given, str) and isinstance(surname, str):
+        table = detect_table(given) or detect_table(surname)
     extra: dict[str, str] = {}
     for name in extra_fields:
         value = normalize_text(raw.get(name))

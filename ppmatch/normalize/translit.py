@@ -20,6 +20,12 @@ from ppmatch.normalize.greek import greek_readings, is_greek
 from ppmatch.normalize.latin import latin_readings
 
 _NOT_LETTER = re.compile(r"[^A-Z]+")
+# ASCII AE/OE/UE between consonants (or OE/UE starting a word) may be an ICAO-written Ä/Ö/Ü (JOERG, SCHAEFER, OEZDEMIR):
+# offer the plain reading too, as the ICAO table allows. Not after G/Q (GUERRERO, QUESADA),
+# not in a final -AEL/-UEL/-OEL (MICHAEL, SAMUEL, NOEL) and not in -AEV (NIKOLAEV).
+_ICAO_DIGRAPH = re.compile(
+    r"(?:(?<=[B-DF-HJ-NP-TV-Z])(?<![GQ])([AOU])|^([OU]))E(?=[B-DF-HJ-NP-TV-Z])(?!L$)(?!V)"
+)
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
 _ARABIC_LETTER_FORMS = str.maketrans(
     {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ی": "ي", "ک": "ك"}
@@ -86,7 +92,10 @@ def word_readings(word: str, cyrillic_table: str | None = None) -> tuple[str, ..
     """
     if word.isascii():
         cleaned = _NOT_LETTER.sub("", word.upper())
-        return (cleaned,) if cleaned else ()
+        if not cleaned:
+            return ()
+        undigraphed = _ICAO_DIGRAPH.sub(lambda m: m.group(1) or m.group(2), cleaned)
+        return (cleaned, undigraphed) if undigraphed != cleaned else (cleaned,)
     if any(is_cyrillic(c) for c in word):
         raw = [_fold_rest(r) for r in cyrillic_readings(word.upper(), cyrillic_table)]
     elif any(is_greek(c) for c in word):
