@@ -8,6 +8,7 @@ worker processes ran them.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -140,15 +141,13 @@ def generate(
     ]
     workers = workers or os.cpu_count() or 1
     total_chunks = sum(len(chunk_tasks) for _, chunk_tasks in jobs)
+    all_tasks = [task for _, chunk_tasks in jobs for task in chunk_tasks]
     if workers > 1 and total_chunks >= _MIN_CHUNKS_FOR_POOL:
+        # One map over both files keeps every worker busy; results come back in task order.
         with ProcessPoolExecutor(max_workers=min(workers, total_chunks)) as pool:
-            for path, chunk_tasks in jobs:
-                _write_csv(
-                    path, _reported(pool.map(_render_chunk, chunk_tasks), chunk_tasks, on_chunk)
-                )
+            _write_files(jobs, _reported(pool.map(_render_chunk, all_tasks), all_tasks, on_chunk))
     else:
-        for path, chunk_tasks in jobs:
-            _write_csv(path, _reported(map(_render_chunk, chunk_tasks), chunk_tasks, on_chunk))
+        _write_files(jobs, _reported(map(_render_chunk, all_tasks), all_tasks, on_chunk))
 
     truth_path = out / "truth.csv"
     _write_truth(truth_path, traveler_people, felon_people, traveler_ids, felon_ids, overlap)
@@ -161,6 +160,11 @@ def generate(
         overlap=overlap,
         seconds=time.perf_counter() - started,
     )
+
+
+def _write_files(jobs: list[tuple[Path, list]], chunks: Iterator[bytes]) -> None:
+    for path, chunk_tasks in jobs:
+        _write_csv(path, itertools.islice(chunks, len(chunk_tasks)))
 
 
 def _reported(
