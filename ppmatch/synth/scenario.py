@@ -143,7 +143,10 @@ def generate(
     total_chunks = sum(len(chunk_tasks) for _, chunk_tasks in jobs)
     all_tasks = [task for _, chunk_tasks in jobs for task in chunk_tasks]
     if workers > 1 and total_chunks >= _MIN_CHUNKS_FOR_POOL:
-        # One map over both files keeps every worker busy; results come back in task order.
+        # Arrow imports pandas lazily on first use; do it once here so forked workers inherit
+        # it instead of each paying the import. One map over both files keeps every worker
+        # busy; results come back in task order.
+        pa.array([], pa.string())
         with ProcessPoolExecutor(max_workers=min(workers, total_chunks)) as pool:
             _write_files(jobs, _reported(pool.map(_render_chunk, all_tasks), all_tasks, on_chunk))
     else:
