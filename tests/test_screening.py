@@ -382,3 +382,48 @@ def test_oversized_counts_are_refused_before_allocation(config, felons, publishe
     request = Querier(config, workers=1).prepare(travelers_from(felons, [1])).to_bytes()
     with pytest.raises(ProtocolError, match="exceeds the limit"):
         EvaluationRequest.from_bytes(request, max_elements=5)
+
+
+def test_protocol_patterns_equal_the_plaintext_token_join(config, felons, published):
+    """The private protocol must show the querier exactly what a plaintext join would."""
+    from ppmatch.match import PatternScorer, resolve_one_to_one, token_patterns
+    from ppmatch.protocols.records import iter_chunks, tokenize_chunk
+    from ppmatch.tokens import Tokenizer
+
+    holder, database = published
+    travelers = travelers_from(felons, list(range(0, 60, 2)))
+    travelers.loc[::3, "date_of_birth"] = "1999-09-09"  # some lose their date rules
+    travelers.loc[1::3, "document_number"] = ""  # some lose the document rule
+    travelers.loc[2::4, "given_names"] = "ZZTOP"  # some keep only surname-based evidence
+    result = run_query(config, holder, database, travelers)
+
+    tokenizer = Tokenizer(config.schema, config.linkage_secret, config.agreement_id)
+
+    def tokens_of(frame):
+        return [
+            t
+            for chunk in iter_chunks(frame, chunk_rows=500)
+            for t in tokenize_chunk(tokenizer, chunk)
+        ]
+
+    table = token_patterns(tokens_of(travelers), tokens_of(felons), config.schema.rule_ids)
+    scorer = PatternScorer(config.schema)
+    candidates = [
+        scorer.candidate(
+            travelers.record_id[table.querier_index[i]],
+            felons.record_id[table.holder_index[i]],
+            table.matched_rules(i),
+            int(table.band_count[i]),
+        )
+        for i in range(len(table))
+    ]
+    assert result.candidates == len(candidates)
+    expected = sorted(
+        (c.querier_id, round(c.score, 6), c.rule_ids, c.band_count)
+        for c in resolve_one_to_one(candidates)
+        if scorer.decide(c.score, True) != "none"
+    )
+    found = sorted(
+        (r.querier_record_id, round(r.score, 6), r.rule_ids, r.band_count) for r in result.rows
+    )
+    assert found == expected and len(found) >= 10
