@@ -285,3 +285,15 @@ def test_any_text_survives_a_csv_round_trip(tmp_path, cells):
     for row, (surname, note) in zip(rows, cells, strict=True):
         assert row["surname"] == (surname if surname.strip() else None)
         assert row["note"] == (note if note.strip() else None)
+
+
+def test_progress_reaches_the_total(tmp_path):
+    lines = "".join(f"R{i},G,S,1990,,x\n" for i in range(50))
+    path = write(tmp_path, "p.csv", HEADER + lines)
+    reader = read_records(path, chunk_rows=20)
+    assert reader.progress_unit == "bytes" and reader.progress_total == path.stat().st_size
+    done = [reader.progress_done for _ in reader]
+    assert done == sorted(done) and done[-1] == reader.progress_total
+    frame_reader = read_records(pd.DataFrame({"record_id": ["a", "b", "c"]}), chunk_rows=2)
+    assert [frame_reader.progress_done for _ in frame_reader] == [2, 3]
+    assert frame_reader.progress_unit == "rows" and frame_reader.progress_total == 3
