@@ -6,7 +6,7 @@ Accepted shapes (separators ``. / - space`` are interchangeable):
   number is > 12 it is the day anyway; if the second is > 12 the date is read as US
   ``MM/DD/YYYY``. Two-digit years are read as the most recent past year (85 -> 1985, 03 -> 2003);
 - month names or abbreviations in English, French, German, Spanish (``12 MAR 1985``,
-  ``March 12, 1985``);
+  ``March 12, 1985``, the bilingual passport form ``12 MAR/MARS 1985``);
 - ``00`` or ``XX`` for an unknown day or month (MRZ convention) lowers the precision.
 Implausible dates (month 13, 30 February, before 1900, in the future) give ``None``.
 """
@@ -127,6 +127,8 @@ def _normalize_date_text(text: str, today: dt.date) -> PartialDate | None:
         )
     text = _TIME_SUFFIX.sub("", text.strip().upper())
     parts = _PART.findall(text)
+    if len(parts) == 4 and parts[1].isalpha() and _MONTHS.get(parts[1]) == _MONTHS.get(parts[2]):
+        del parts[2]  # bilingual passport month: 12 MAR/MARS 1985
     if not parts or len(parts) > 3 or any(p.isdigit() and len(p) > 8 for p in parts):
         return None
     return _parse(parts, today)

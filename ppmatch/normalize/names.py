@@ -12,8 +12,11 @@ Rules, in order:
    least one other token remains, so a person really called HAJI keeps the name.
 4. MAC/MC and the ABD-family (ABD, ABDUL, ABDEL... optionally followed by AL/EL) join the next
    token: MAC DONALD -> MACDONALD, ABDUL RAHMAN -> ABDULRAHMAN.
-5. Particles (AL, BIN, VAN, DER, DE, LA, VON...) stay in ``tokens`` in written order and are
-   listed in ``particles`` unless they are the last token (a surname LE or DA is a name).
+5. Particles (AL, BIN, VAN, DER, DE, LA, VON, THI...) stay in ``tokens`` in written order and
+   are listed in ``particles`` unless they are the last token (a surname LE or DA is a name).
+   East Slavic patronymics (VLADIMIROVICH, SERGEEVNA, OLEKSANDROVYCH) and OGLU/KYZY after
+   another token are listed in ``particles`` too: passports omit them, national registers keep
+   them, so match rules should be able to ignore them.
 Order invariance is the consumer's choice: tokens keep written order, and
 ``NormalizedRecord.name_tokens`` gives the sorted token set over given names and surname.
 """
@@ -49,8 +52,13 @@ HONORIFICS = _word_set(
 PARTICLES = _word_set(
     "AL EL UL BIN BEN IBN BINT BINTI BINTE ABU ABOU UMM OULD "
     "VAN VANDER DER DEN TER TEN TE VON ZU ZUR VOM "
-    "DE DEL DELA DELLA DELLE DEGLI DEI DI DA DAS DOS DO DU DES LE LA LES LO LOS LAS Y"
+    "DE DEL DELA DELLA DELLE DEGLI DEI DI DA DAS DOS DO DU DES LE LA LES LO LOS LAS Y THI"
 )
+# East Slavic patronymics as the ICAO, popular and Ukrainian tables spell them
+# (VLADIMIROVICH, SERGEEVNA, OLEKSANDROVYCH, SERHIIVNA, ILINICHNA), and the Turkic
+# "son of"/"daughter of" words. Passports leave them out, national records keep them.
+_PATRONYMIC = re.compile(r"..{3,}(?:OVICH|EVICH|OVYCH|EVYCH|OVNA|EVNA|IVNA|ICHNA)$")
+PATRONYMIC_WORDS = _word_set("OGLU OGLY OGLI UGLI ULY KYZY KIZI QIZI GYZY")
 _ABD_PREFIXES = _word_set("ABD ABDUL ABDEL ABDAL ABDOL ABDOUL ABDIL")
 _JOINING_PREFIXES = frozenset({"MAC", "MC"})
 PLACEHOLDERS = _word_set("FNU LNU NFN NLN UNK UNKNOWN UNKNOWEN NONE NULL NIL NA NAN XXX XX X NN")
@@ -148,16 +156,23 @@ def name_tokens(text: str, cyrillic_table: str | None = None) -> list[_Token]:
     return _join_prefixes(tokens)
 
 
+def _is_particle(primaries: tuple[str, ...], index: int) -> bool:
+    """Articles and prepositions before a name; patronymics and OGLU/KYZY after one."""
+    token = primaries[index]
+    if index > 0 and (token in PATRONYMIC_WORDS or _PATRONYMIC.search(token)):
+        return True
+    return token in PARTICLES and index < len(primaries) - 1
+
+
 @lru_cache(maxsize=1 << 18)
 def _normalize_name_text(text: str, cyrillic_table: str | None) -> NormalizedName:
     tokens = name_tokens(text, cyrillic_table)
     if not tokens:
         return NormalizedName()
     primaries = tuple(t[0] for t in tokens)
-    particles = {p for i, p in enumerate(primaries[:-1]) if p in PARTICLES}
-    particles -= {
-        p for i, p in enumerate(primaries) if p not in PARTICLES or i == len(primaries) - 1
-    }
+    roles = [_is_particle(primaries, i) for i in range(len(primaries))]
+    particles = {p for p, role in zip(primaries, roles, strict=True) if role}
+    particles -= {p for p, role in zip(primaries, roles, strict=True) if not role}
     return NormalizedName(
         tokens=primaries,
         particles=frozenset(particles),
