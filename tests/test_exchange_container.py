@@ -110,7 +110,7 @@ def test_parser_fuzz_random_bytes(data, with_magic):
         parse(data)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_parser_fuzz_mutated_containers(data):
     authentic = make(body=os.urandom(80))

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pki import build_test_pki
+from test_exchange_cli import cli
 from test_exchange_helpers import setup_two_agencies
 
 from ppmatch.exchange.holder_side import HolderService, Peer, publish_database
@@ -36,7 +37,7 @@ def online(tmp_path_factory):
             "alpha": [pki.holder_server.fingerprint],
             "beta": [pki.querier_client.fingerprint],
         },
-        daily_tokens=1000,  # one 16-traveler query uses 448 tokens: two fit, a third does not
+        daily_tokens=1500,  # a 16-traveler query uses 448 tokens: three fit, a fourth does not
     )
     holder = load_role(setup.agreement, setup.alpha_keys, "alpha", None)
     database = root / "alpha.ppmdb"
@@ -62,8 +63,8 @@ def online(tmp_path_factory):
     server.wait(10)
 
 
-def query_run(root, pki, setup, url, work, out, cert=None):
-    cert = cert or pki.querier_client
+def query_run(root, pki, setup, url, work, out):
+    cert = pki.querier_client
     return run_cli(
         "query", "run", "--agreement", setup.agreement, "--keys", setup.beta_keys, "--party", "beta",
         "--server", url, "--travelers", setup.travelers, "--out", out, "--work", work,
@@ -118,21 +119,71 @@ def test_clients_without_a_partner_certificate_cannot_connect(online, who):
         http.get(f"{url}/v1/info")
 
 
-def test_certificate_of_the_wrong_party_is_refused(online, tmp_path):
+def test_certificate_of_the_wrong_party_is_refused(online, tmp_path, capsys):
     root, pki, setup, database, url = online
     with tls_client(pki, pki.other_client) as http:
         response = http.get(f"{url}/v1/info")
     assert response.status_code == 403
     assert "not listed for party 'beta'" in response.json()["message"]
-    result = query_run(
-        root, pki, setup, url, tmp_path / "w", tmp_path / "m.csv", cert=pki.other_client
-    )
-    assert result.returncode == 3 and "not listed for party" in result.stderr
-    assert "Traceback" not in result.stderr and not (tmp_path / "m.csv").exists()
+    code, _, err = cli(
+        capsys,
+        "query", "run", "--agreement", setup.agreement, "--keys", setup.beta_keys,
+        "--party", "beta", "--server", url, "--travelers", setup.travelers,
+        "--out", tmp_path / "m.csv", "--work", tmp_path / "w",
+        "--tls-cert", pki.other_client.certificate, "--tls-key", pki.other_client.key,
+        "--server-ca", pki.holder_ca.path,
+    )  # fmt: skip
+    assert code == 3 and "not listed for party" in err
+    assert "Traceback" not in err and not (tmp_path / "m.csv").exists()
     with tls_client(pki, pki.querier_client) as http:
         assert http.get(f"{url}/openapi.json").json()["paths"]["/v1/evaluate"]["post"]
 
 
+def test_interrupted_online_query_resumes_without_a_second_charge(online, tmp_path, capsys):
+    from ppmatch.transport.client import HolderClient, TransportError, client_ssl_context
+    from ppmatch.transport.online import run_online_query
+
+    root, pki, setup, database, url = online
+    querier = load_role(setup.agreement, setup.beta_keys, "beta", None)
+    side = QuerierSide(querier, tmp_path / "audit.jsonl")
+    context = client_ssl_context(
+        pki.querier_client.certificate, pki.querier_client.key, pki.holder_ca.path
+    )
+    work, out = tmp_path / "work", tmp_path / "matches.csv"
+
+    class AnswerLost(HolderClient):
+        def evaluate(self, request_container):
+            super().evaluate(request_container)  # the holder evaluates and charges...
+            raise TransportError("connection reset")  # ...but the answer never arrives
+
+    with AnswerLost(url, context, retries=0) as client, pytest.raises(TransportError):
+        run_online_query(side, client, setup.travelers, work, out, resume=False)
+    with tls_client(pki, pki.querier_client) as http:
+        charged = http.get(f"{url}/v1/budget").json()["used_today"]
+    assert not out.exists()
+    with HolderClient(url, context) as client:
+        with pytest.raises(Exception, match="--resume"):
+            run_online_query(side, client, setup.travelers, work, out, resume=False)
+        summary = run_online_query(side, client, setup.travelers, work, out, resume=True)
+    assert summary.matches == len(setup.truth)
+    with tls_client(pki, pki.querier_client) as http:
+        assert http.get(f"{url}/v1/budget").json()["used_today"] == charged
+
+
+def test_unreachable_server_is_a_clear_error(online, tmp_path, capsys):
+    root, pki, setup, database, url = online
+    code, _, err = cli(
+        capsys,
+        "query", "run", "--agreement", setup.agreement, "--keys", setup.beta_keys,
+        "--party", "beta", "--server", "https://127.0.0.1:9", "--travelers", setup.travelers,
+        "--out", tmp_path / "m.csv", "--work", tmp_path / "w", "--retries", "1",
+        "--tls-cert", pki.querier_client.certificate, "--tls-key", pki.querier_client.key,
+        "--server-ca", pki.holder_ca.path,
+    )  # fmt: skip
+    assert code == 7 and "no usable answer after 2 attempts" in err and "Traceback" not in err
+
+
+# Last: it uses up the day's budget.
 def test_budget_exceeded_online_is_a_429_and_retries_are_free(online, tmp_path):
     root, pki, setup, database, url = online
     querier = load_role(setup.agreement, setup.beta_keys, "beta", None)
@@ -149,10 +200,11 @@ def test_budget_exceeded_online_is_a_429_and_retries_are_free(online, tmp_path):
         resent = http.post(f"{url}/v1/evaluate", content=requests[first_ok])
         after = http.get(f"{url}/v1/budget").json()["used_today"]
     codes = [r.status_code for r in statuses]
-    allowed = (1000 - used) // 448
+    allowed = (1500 - used) // 448
+    assert allowed >= 1
     assert codes == [200] * allowed + [429] * (3 - allowed)
     refusal = statuses[-1]
     assert refusal.headers["x-ppmatch-error"] == "BudgetExceeded"
-    assert "daily budget of 1000" in refusal.json()["message"]
+    assert "daily budget of 1500" in refusal.json()["message"]
     assert resent.status_code == 200 and resent.content == statuses[first_ok].content
     assert after == used + 448 * allowed
