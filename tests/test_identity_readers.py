@@ -297,3 +297,8 @@ def test_progress_reaches_the_total(tmp_path):
     frame_reader = read_records(pd.DataFrame({"record_id": ["a", "b", "c"]}), chunk_rows=2)
     assert [frame_reader.progress_done for _ in frame_reader] == [2, 3]
     assert frame_reader.progress_unit == "rows" and frame_reader.progress_total == 3
+
+
+def test_unsupported_source_type():
+    with pytest.raises(InputError, match="cannot read records from a list"):
+        read_records([{"record_id": "1"}])  # type: ignore[arg-type]

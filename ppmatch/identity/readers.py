@@ -86,6 +86,13 @@ class RecordReader:
             self.source = str(source)
             self._open_file()
         else:
+            import pandas as pd
+
+            if not isinstance(source, pd.DataFrame):
+                raise InputError(
+                    f"cannot read records from a {type(source).__name__}; "
+                    f"pass a CSV/Parquet path or a pandas DataFrame"
+                )
             self._path = None
             self._frame = source
             self.source = "<DataFrame>"
