@@ -317,12 +317,19 @@ def holder_serve(
     passphrase_file: PassOpt = None,
 ) -> None:
     """Serve evaluations over HTTPS with mutual TLS (docs at /docs, /openapi.json)."""
+    from ppmatch.errors import ProtocolError
     from ppmatch.exchange.holder_side import HolderService, load_database
     from ppmatch.transport.service import serve
 
     role = _role(agreement, keys, party, passphrase_file)
-    load_database(role, database, holder_name=party)  # refuse to serve a foreign or damaged file
-    service = HolderService(role, _holder_state(state, party), workers=workers)
+    served = load_database(role, database, holder_name=party)  # refuse foreign or damaged files
+    service = HolderService(
+        role, _holder_state(state, party), workers=workers, epoch=served.header.epoch
+    )
+    if served.public_key != service.holder.public_key:
+        raise ProtocolError(
+            f"{database}: not published with this holder's epoch-{service.epoch} key"
+        )
 
     def ready(bound: int) -> None:
         typer.echo(f"serving https://{host}:{bound} (agreement {role.agreement.id})", err=True)

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import hashlib
 import multiprocessing
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -215,6 +216,14 @@ class HolderService:
         self.guard = ReplayGuard(self.state_dir / "replay.json")
         self.responses = self.state_dir / "responses"
         self.responses.mkdir(exist_ok=True)
+        self._prune_responses()
+
+    def _prune_responses(self) -> None:
+        """Drop stored responses older than the agreement's retention period."""
+        cutoff = time.time() - self.role.agreement.retention_days * 86400
+        for stored in self.responses.glob("*.bin"):
+            if stored.stat().st_mtime < cutoff:
+                stored.unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
