@@ -16,6 +16,7 @@ from ppmatch.normalize import (
     normalize_nationality,
     normalize_record,
     normalize_sex,
+    phonetic_code,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -155,3 +156,41 @@ def test_record_fields_and_extras() -> None:
     assert record.place_of_birth == "FRANKFURT AM MAIN"
     assert record.document_number == "C01X00T47"
     assert record.extra == {"offense_category": "DRUG TRAFFICKING"}
+
+
+# Spellings of one name from different transliteration tables / passport conventions.
+_PHONETIC_SAME = [
+    ("MUELLER", "MULLER"),
+    ("MOHAMMED", "MUHAMMAD"),
+    ("YUSUF", "YOUSSEF"),
+    ("ALEKSANDR", "ALEXANDER"),
+    ("DMITRY", "DMITRI"),
+    ("IURII", "YURI"),
+    ("MIKHAIL", "MIHAIL"),
+    ("IWANOW", "IVANOV"),
+    ("NATALYA", "NATALIA"),
+    ("CHAIKOVSKII", "TCHAIKOVSKY"),
+    ("SCHMIDT", "SCHMITT"),
+    ("MSRY", "MASRI"),  # anyascii skeleton of المصري vs the Latin spelling
+]
+_PHONETIC_DIFFERENT = [
+    ("MARIA", "MARIO"),
+    ("IVAN", "IVANA"),
+    ("PETROV", "PETROVA"),
+    ("OMAR", "AMIR"),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), _PHONETIC_SAME)
+def test_phonetic_code_equates_table_variants(first: str, second: str) -> None:
+    assert phonetic_code(first) == phonetic_code(second)
+
+
+@pytest.mark.parametrize(("first", "second"), _PHONETIC_DIFFERENT)
+def test_phonetic_code_keeps_distinct_names_apart(first: str, second: str) -> None:
+    assert phonetic_code(first) != phonetic_code(second)
+
+
+def test_group_and_phonetic_accept_native_script() -> None:
+    assert name_group("محمد") == name_group("Мухаммед") == name_group("MEHMET") == "MOHAMMED"
+    assert phonetic_code("Müller") == phonetic_code("MULLER")

@@ -24,6 +24,8 @@ from importlib import resources
 import jellyfish
 from nicknames import NickNamer
 
+from ppmatch.normalize.translit import word_readings
+
 _NOT_LETTER = re.compile(r"[^A-Z]+")
 
 
@@ -75,10 +77,19 @@ VARIANT_GROUPS = _load_variant_groups()
 NICKNAME_KEYS = _load_nickname_keys()
 
 
+def _ascii_token(token: object) -> str:
+    """The primary ASCII reading of a token given in any script (محمد -> MOHAMMED)."""
+    text = str(token)
+    if not text.isascii():
+        readings = word_readings("".join(text.split()))
+        text = readings[0] if readings else ""
+    return _NOT_LETTER.sub("", text.upper())
+
+
 @lru_cache(maxsize=1 << 16)
 def name_group(token: str) -> str:
     """Group key of one name token: equal keys mean "possibly the same given name"."""
-    token = _NOT_LETTER.sub("", str(token).upper())
+    token = _ascii_token(token)
     if token in VARIANT_GROUPS:
         return VARIANT_GROUPS[token]
     compound = _ABD_COMPOUND.match(token)
@@ -100,16 +111,23 @@ _PHONETIC_FOLDS = (
 )
 
 
+_DOUBLED = re.compile(r"([A-Z0-9])\1+")
+
+
 @lru_cache(maxsize=1 << 16)
 def phonetic_code(token: str) -> str:
-    """Metaphone of a name token after folding transliteration-table differences.
+    """Metaphone of a name token after folding transliteration-table differences, plus a
+    trailing ``A`` for names ending in -A/-AH.
 
     Plain Metaphone already equates MUELLER/MULLER, MOHAMMED/MUHAMMAD, YUSUF/YOUSSEF and
     ALEKSANDR/ALEXANDER; the folds above add the Cyrillic/Greek table differences it misses.
     """
-    token = _NOT_LETTER.sub("", str(token).upper())
+    token = _ascii_token(token)
     if not token:
         return ""
     for pattern, replacement in _PHONETIC_FOLDS:
         token = pattern.sub(replacement, token)
-    return jellyfish.metaphone(token)
+    code = _DOUBLED.sub(r"\1", jellyfish.metaphone(token))
+    # Metaphone drops final vowels; a final -A (-AH) is kept because it marks the female form
+    # (IVANA, PETROVA, ALEKSANDRA) and is stable across transliteration tables.
+    return code + "A" if token.endswith(("A", "AH")) else code
