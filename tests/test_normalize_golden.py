@@ -194,3 +194,12 @@ def test_phonetic_code_keeps_distinct_names_apart(first: str, second: str) -> No
 def test_group_and_phonetic_accept_native_script() -> None:
     assert name_group("محمد") == name_group("Мухаммед") == name_group("MEHMET") == "MOHAMMED"
     assert phonetic_code("Müller") == phonetic_code("MULLER")
+
+
+def test_every_group_key_is_a_fixed_point_and_spellings_are_in_one_group() -> None:
+    from ppmatch.normalize.groups import NICKNAME_KEYS, VARIANT_GROUPS, _data_lines
+
+    for token in list(NICKNAME_KEYS) + list(VARIANT_GROUPS):
+        assert name_group(name_group(token)) == name_group(token), token
+    spellings = [name for line in _data_lines("name_variants.txt") for name in line]
+    assert len(spellings) == len(set(spellings))

@@ -70,7 +70,13 @@ def _load_nickname_keys() -> dict[str, str]:
     for name in _NOT_NICKNAMES | PARTICLE_WORDS:
         keys.pop(name, None)
     keys.update({nickname: formal for nickname, formal in _data_lines("nickname_overrides.txt")})
-    return {name: target for name, target in keys.items() if name != target}
+    keys = {name: target for name, target in keys.items() if name != target}
+    for name in list(keys):  # follow chains (GERI -> JERRY -> GERALD) so keys are fixed points
+        seen = {name}
+        while keys[name] in keys and keys[name] not in seen:
+            seen.add(keys[name])
+            keys[name] = keys[keys[name]]
+    return keys
 
 
 VARIANT_GROUPS = _load_variant_groups()
