@@ -24,6 +24,7 @@ _SPECIAL: dict[str, tuple[str, str]] = {
     "Þ": ("TH", "TH"),
     "Ð": ("D", "D"),
     "Đ": ("D", "DJ"),  # Serbo-Croatian passports write DJ in the MRZ
+    "Ə": ("A", "E"),  # Azerbaijani passports: ƏLIYEV -> ALIYEV
     "Ħ": ("H", "H"),
     "Ĳ": ("IJ", "IJ"),
     "Ŀ": ("L", "L"),

@@ -8,8 +8,9 @@ Rules, in order:
    alternatives. Arabic-script words starting with the article ال become AL + the word; a
    Chinese or Korean full name written as one word (王小明, 김민준) is split after a known
    surname.
-3. Honorifics and generational suffixes (MR, DR, SHEIKH, HAJI, JR, III...) are removed when at
-   least one other token remains, so a person really called HAJI keeps the name.
+3. Honorifics, generational suffixes and name-history markers (MR, DR, SHEIKH, HAJI, JR, III,
+   NEE, GEB., ALIAS) are removed when at least one other token remains, so a person really
+   called HAJI keeps the name; the maiden name or alias after a marker stays as tokens.
 4. MAC/MC and the ABD-family (ABD, ABDUL, ABDEL... optionally followed by AL/EL) join the next
    token: MAC DONALD -> MACDONALD, ABDUL RAHMAN -> ABDULRAHMAN.
 5. Particles (AL, BIN, VAN, DER, DE, LA, VON, THI...) stay in ``tokens`` in written order and
@@ -47,7 +48,7 @@ HONORIFICS = _word_set(
     "MR MRS MS MISS MSTR MASTER DR PROF SIR DAME LORD LADY REV FR HERR FRAU FRL MME MLLE MM "
     "SR SRA SRTA SNR JR JNR SENIOR JUNIOR II III IV ESQ PHD ING DIPL MAG "
     "SHEIKH SHEIK SHAIKH SHAYKH CHEIKH HAJI HAJJI HADJI HAJ HADJ HAJJ HAJIYA HAJIA "
-    "MOULANA MAULANA MAWLANA MULLAH IMAM"
+    "MOULANA MAULANA MAWLANA MULLAH IMAM NEE GEB GEBORENE AKA ALIAS"
 )
 PARTICLES = _word_set(
     "AL EL UL BIN BEN IBN BINT BINTI BINTE ABU ABOU UMM OULD "
