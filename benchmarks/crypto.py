@@ -6,9 +6,12 @@ direct evaluate, serial and over a process pool on all cores. Each pipeline figu
 given as a ratio to the *raw bound*: the throughput the raw operations that stage performs
 per element would reach with no Python around them (e.g. finalize in VOPRF mode = three
 scalar multiplications + one hash-to-scalar + one hash per element). Every figure is the best
-of ``--repeat`` runs, raw loops and pipelines interleaved in this one process run. Serial
-ratios compare CPU time of this process (so other load on the machine does not skew them);
-pool speed-ups compare wall-clock time with the serial wall-clock run. Writes JSON with the CPU model to
+of ``--repeat`` rounds in which, per stage, the raw loop, the serial pipeline and the pool run
+back to back; ratios are medians of per-round ratios. Serial ratios compare CPU time of this
+process (so other load on the machine skews them less); pool speed-ups compare wall-clock
+time with the serial wall-clock run ("speedup"), and, because other processes may be sharing
+the cores, also the speed-up the same run would give on idle cores ("idle-core": serial CPU
+time over the busiest worker's CPU time plus the parent's). Writes JSON with the CPU model to
 ``benchmarks/results/crypto.json``.
 
     .venv/bin/python benchmarks/crypto.py [--elements 4000] [--repeat 5] [--suite NAME]
@@ -22,10 +25,13 @@ import hashlib
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import psutil
 
 from ppmatch.crypto import OPRFClient, OPRFServer, generate_key_pair, get_suite, parallel
 from ppmatch.crypto._sodium import libsodium
@@ -49,6 +55,18 @@ def seconds(operation: Callable[[], object]) -> tuple[float, float]:
     cpu, wall = time.process_time(), time.perf_counter()
     operation()
     return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def worker_cpu_seconds() -> dict[int, float]:
+    """CPU seconds used so far by each child process (the pool workers)."""
+    usage = {}
+    for child in psutil.Process().children():
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        usage[child.pid] = times.user + times.system
+    return usage
 
 
 def raw_ops(name: str, count: int) -> dict[str, Callable[[], None]]:
@@ -189,43 +207,55 @@ def pipeline(
 
 
 def bench_suite(name: str, count: int, repeat: int, runner: parallel.BatchRunner) -> dict:
-    """Best-of-``repeat`` rates; raw loops and pipelines alternate so load bursts from other
-    processes hit both sides alike."""
-    loops = {
-        "raw": raw_ops(name, count),
-        "serial": pipeline(name, count, None),
-        "pool": pipeline(name, count, runner),
-    }
-    cpu: dict[str, dict[str, float]] = {kind: {} for kind in loops}
-    wall: dict[str, dict[str, float]] = {kind: {} for kind in loops}
-    for _ in range(repeat):
-        for kind, plan in loops.items():
-            for label, operation in plan.items():
-                used, elapsed = seconds(operation)
-                cpu[kind][label] = min(cpu[kind].get(label, used), used)
-                wall[kind][label] = min(wall[kind].get(label, elapsed), elapsed)
-    # Serial vs raw compares CPU time (robust to other processes on the machine); the pool
-    # is necessarily wall-clock, compared with the serial wall-clock run.
-    raw = {op: used / count for op, used in cpu["raw"].items()}
-    serial = {label: count / used for label, used in cpu["serial"].items()}
-    serial_wall = {label: count / elapsed for label, elapsed in wall["serial"].items()}
-    pooled = {label: count / elapsed for label, elapsed in wall["pool"].items()}
+    """Per stage and round: the stage's raw operations, the serial pipeline and the pool run
+    back to back on the same batch, so load from other processes hits all three alike.
+
+    Rates are best-of-rounds; ratios are medians of the per-round ratios. Serial vs raw
+    compares CPU time of this process; the pool is wall-clock against the serial wall-clock.
+    """
+    ops = raw_ops(name, count)
+    serial_plan = pipeline(name, count, None)
+    pool_plan = pipeline(name, count, runner)
     stages = {}
-    for label, ops in STAGE_OPS.items():
-        bound = 1.0 / sum(raw[op] * times for op, times in ops.items())
+    for label, stage_ops in STAGE_OPS.items():
+
+        def raw_stage(stage_ops: dict[str, int] = stage_ops) -> None:
+            for op, times in stage_ops.items():
+                for _ in range(times):
+                    ops[op]()
+
+        rounds = []
+        for _ in range(repeat):
+            raw_cpu, _raw_wall = seconds(raw_stage)
+            serial_cpu, serial_wall = seconds(serial_plan[label])
+            workers_before = worker_cpu_seconds()
+            parent_cpu, pool_wall = seconds(pool_plan[label])
+            busiest = max(
+                (used - workers_before.get(pid, 0.0) for pid, used in worker_cpu_seconds().items()),
+                default=0.0,
+            )
+            # Wall time the pool would take on idle cores: its busiest worker plus the
+            # parent's own share (splitting, summing composites, the proof).
+            projected = serial_cpu / (busiest + parent_cpu)
+            rounds.append((raw_cpu, serial_cpu, serial_wall, pool_wall, projected))
+        raw_cpu, serial_cpu, serial_wall, pool_wall, _ = (
+            min(column) for column in zip(*rounds, strict=True)
+        )
         stages[label] = {
-            "raw_bound_per_s": round(bound, 1),
-            "serial_per_s": round(serial[label], 1),
-            "serial_vs_bound": round(serial[label] / bound, 3),
-            "pool_per_s": round(pooled[label], 1),
-            "pool_vs_bound": round(pooled[label] / bound, 3),
-            "serial_wall_per_s": round(serial_wall[label], 1),
-            "pool_speedup": round(pooled[label] / serial_wall[label], 2),
+            "raw_bound_per_s": round(count / raw_cpu, 1),
+            "serial_per_s": round(count / serial_cpu, 1),
+            "serial_vs_bound": round(statistics.median(r[0] / r[1] for r in rounds), 3),
+            "serial_wall_per_s": round(count / serial_wall, 1),
+            "pool_per_s": round(count / pool_wall, 1),
+            "pool_vs_bound": round(raw_cpu / pool_wall, 3),
+            "pool_speedup": round(statistics.median(r[2] / r[3] for r in rounds), 2),
+            "pool_speedup_idle_cores": round(statistics.median(r[4] for r in rounds), 2),
         }
+    single = {op: min(seconds(fn)[0] for _ in range(repeat)) / count for op, fn in ops.items()}
     return {
-        "raw_scalar_mults_per_s": round(1.0 / raw["smul"], 1),
-        "raw_hash_to_group_per_s": round(1.0 / raw["h2g"], 1),
-        "raw_seconds_per_op": {op: seconds for op, seconds in raw.items()},
+        "raw_scalar_mults_per_s": round(1.0 / single["smul"], 1),
+        "raw_hash_to_group_per_s": round(1.0 / single["h2g"], 1),
+        "raw_seconds_per_op": single,
         "stages": stages,
     }
 
@@ -263,13 +293,14 @@ def main() -> None:
             )
             print(
                 f"  {'stage':<16}{'raw bound/s':>12}{'serial/s':>11}{'ratio':>7}"
-                f"{'pool/s':>11}{'ratio':>7}{'speedup':>9}"
+                f"{'pool/s':>11}{'ratio':>7}{'speedup':>9}{'idle-core':>10}"
             )
             for label, row in result["stages"].items():
                 print(
                     f"  {label:<16}{row['raw_bound_per_s']:>12,.0f}{row['serial_per_s']:>11,.0f}"
                     f"{row['serial_vs_bound']:>7.2f}{row['pool_per_s']:>11,.0f}"
                     f"{row['pool_vs_bound']:>7.2f}{row['pool_speedup']:>8.2f}x"
+                    f"{row['pool_speedup_idle_cores']:>9.2f}x"
                 )
     report["load_average_after"] = list(os.getloadavg())
     print(
