@@ -96,3 +96,31 @@ def test_budget_exceeded_is_refused_before_work(tmp_path):
             (tmp_path / "req.ppm").read_bytes(), peer=Peer("beta", "file"), source="req"
         )
     assert not list((tmp_path / "alpha-state" / "responses").iterdir())
+
+
+def test_rotated_epoch_refuses_requests_for_the_old_database(tmp_path):
+    from ppmatch.exchange.keys import OprfEpochKeys
+
+    setup = setup_two_agencies(tmp_path / "agencies")
+    holder = load_role(setup.agreement, setup.alpha_keys, "alpha", None)
+    querier = load_role(setup.agreement, setup.beta_keys, "beta", None)
+    old_db, new_db = tmp_path / "epoch1.ppmdb", tmp_path / "epoch2.ppmdb"
+    publish_database(holder, setup.felons, old_db, work_dir=tmp_path / "w1", resume=False)
+    assert OprfEpochKeys(setup.alpha_keys, "alpha").rotate(None) == 2
+    summary = publish_database(holder, setup.felons, new_db, work_dir=tmp_path / "w2", resume=False)
+    assert summary.epoch == 2
+    side = QuerierSide(querier, tmp_path / "audit.jsonl")
+    side.prepare(setup.travelers, old_db, tmp_path / "old.ppm", tmp_path / "q")
+    service = HolderService(holder, tmp_path / "alpha-state")  # current epoch: 2
+    with pytest.raises(ProtocolError, match="key epoch 1 differs from the current epoch 2"):
+        service.evaluate(
+            (tmp_path / "old.ppm").read_bytes(), peer=Peer("beta", "file"), source="old.ppm"
+        )
+    side.prepare(setup.travelers, new_db, tmp_path / "new.ppm", tmp_path / "q")
+    (tmp_path / "new-resp.ppm").write_bytes(
+        service.evaluate(
+            (tmp_path / "new.ppm").read_bytes(), peer=Peer("beta", "file"), source="new.ppm"
+        )
+    )
+    result = side.finish(tmp_path / "new-resp.ppm", tmp_path / "q", new_db, tmp_path / "m.csv")
+    assert result.matches == len(setup.truth)
