@@ -226,7 +226,7 @@ class BatchRunner:
             raise CryptoError("VOPRF response carries no proof")
         seed = client._seed if verify else None
         inputs, blinds, evaluated = list(inputs), list(blinds), list(evaluated)
-        blinded = list(blinded) if verify else None
+        own_blinded = list(blinded) if verify else None
         parts = self._run(
             len(inputs),
             _finalize_task,
@@ -236,7 +236,7 @@ class BatchRunner:
                 inputs[b:e],
                 blinds[b:e],
                 evaluated[b:e],
-                None if blinded is None else blinded[b:e],
+                None if own_blinded is None else own_blinded[b:e],
                 seed,
                 b,
             ),
