@@ -217,6 +217,14 @@ def agreement_verify(
     )
 
 
+@agreement_app.command("schema")
+def agreement_schema() -> None:
+    """Print the JSON Schema of the [agreement] table (the linkage schema has its own)."""
+    from ppmatch.exchange.agreement import Agreement
+
+    typer.echo(json.dumps(Agreement.model_json_schema(), indent=2, sort_keys=True))
+
+
 # ---- holder ----------------------------------------------------------------------------------
 
 
