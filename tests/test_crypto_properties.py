@@ -179,3 +179,12 @@ def test_unknown_suite_and_oversized_input() -> None:
     with pytest.raises(CryptoError, match=r"input\[1\]"):
         client.blind_batch([b"ok", bytes(65536)])
     assert client.blind_batch([]) == ([], [])
+
+
+@pytest.mark.parametrize("name", SUITES)
+def test_fresh_blinds_are_distinct_canonical_and_non_zero(name: str) -> None:
+    group = get_suite(name).group
+    blinds, blinded = OPRFClient(name, mode=0).blind_batch([b"same"] * 40)
+    scalars = [group.decode_scalar(blind) for blind in blinds]
+    assert len(set(scalars)) == 40 and 0 not in scalars
+    assert len(set(blinded)) == 40  # same input, different blinds: unlinkable elements

@@ -67,5 +67,14 @@ class Group(Protocol):
 
 def random_nonzero_scalar(order: int) -> int:
     """Uniform scalar in ``[1, order)``; 128 surplus random bits make the bias negligible."""
+    return random_nonzero_scalars(order, 1)[0]
+
+
+def random_nonzero_scalars(order: int, count: int) -> list[int]:
+    """``count`` independent :func:`random_nonzero_scalar` draws from one ``os.urandom`` call."""
     width = (order.bit_length() + 128 + 7) // 8
-    return int.from_bytes(os.urandom(width), "big") % (order - 1) + 1
+    pool = os.urandom(width * count)
+    return [
+        int.from_bytes(pool[i : i + width], "big") % (order - 1) + 1
+        for i in range(0, width * count, width)
+    ]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ppmatch.crypto import dleq
-from ppmatch.crypto.group import Group, random_nonzero_scalar
+from ppmatch.crypto.group import Group, random_nonzero_scalars
 from ppmatch.crypto.suite import MAX_INPUT_SIZE, MODE_VOPRF, ModeContext, Suite, get_suite
 from ppmatch.errors import CryptoError
 
@@ -85,7 +85,7 @@ def blind_chunk(
     group = context.group
     _check_inputs(inputs, start)
     if blinds is None:
-        scalars = [random_nonzero_scalar(group.order) for _ in inputs]
+        scalars = random_nonzero_scalars(group.order, len(inputs))
     else:
         _same_length(inputs=inputs, blinds=blinds)
         scalars = _decode_blinds(group, blinds, start)
