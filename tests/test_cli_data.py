@@ -8,10 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+import ppmatch.cli.commands_data  # noqa: F401 - registers synth and inspect on app
+from ppmatch.cli.main import app
 from ppmatch.identity import read_records
 from ppmatch.identity.inspect import inspect_records
 from ppmatch.identity.scripts import scripts_of
+from ppmatch.synth import generate
 
 PPMATCH = Path(sys.executable).parent / "ppmatch"
 HEADER = "record_id,given_names,surname,date_of_birth,sex,nationality\n"
@@ -23,6 +27,11 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def run_in_process(*args: str):
+    """Success paths run in-process (fast); error paths go through the real console script."""
+    return CliRunner().invoke(app, list(args))
+
+
 def assert_one_line_error(result, *fragments: str) -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
@@ -32,14 +41,14 @@ def assert_one_line_error(result, *fragments: str) -> None:
         assert fragment in lines[0], (fragment, lines[0])
 
 
-def test_synth_twice_with_one_seed_is_byte_identical(tmp_path):
-    args = ["synth", "--travelers", "400", "--felons", "200", "--overlap", "50", "--seed", "1"]
-    first = run(*args, "--out", str(tmp_path / "a"))
-    second = run(*args, "--out", str(tmp_path / "b"))
-    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    assert "travelers.csv (400 rows)" in first.stdout
+def test_synth_command_writes_the_same_bytes_as_the_api(tmp_path):
+    args = ["--travelers", "400", "--felons", "200", "--overlap", "50", "--seed", "1"]
+    result = run("synth", *args, "--out", str(tmp_path / "cli"))
+    assert result.returncode == 0, result.stderr
+    assert "travelers.csv (400 rows)" in result.stdout
+    generate(tmp_path / "api", travelers=400, felons=200, overlap=50, seed=1)
     for name in ("travelers.csv", "felons.csv", "truth.csv"):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+        assert (tmp_path / "cli" / name).read_bytes() == (tmp_path / "api" / name).read_bytes()
 
 
 def test_synth_rejects_impossible_overlap():
@@ -56,8 +65,8 @@ def test_inspect_reports_unparsable_values_and_exits_zero(tmp_path):
         + "3,王,伟,1985,?,Narnia\n",
         encoding="utf-8",
     )
-    result = run("inspect", str(path), "--json")
-    assert result.returncode == 0, result.stderr
+    result = run_in_process("inspect", str(path), "--json")
+    assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     columns = {c["column"]: c for c in report["columns"]}
     assert report["rows"] == 3
@@ -70,8 +79,8 @@ def test_inspect_reports_unparsable_values_and_exits_zero(tmp_path):
         "row 2, column 'date_of_birth'" in w and "people.csv" in w for w in report["warnings"]
     )
 
-    table = run("inspect", str(path))
-    assert table.returncode == 0
+    table = run_in_process("inspect", str(path))
+    assert table.exit_code == 0
     assert "warning:" in table.stdout and "row 2, column 'date_of_birth'" in table.stdout
 
 
@@ -105,8 +114,8 @@ def test_inspect_missing_file_and_bad_mapping(tmp_path):
         "m.csv",
         "unknown column 'family_name'",
     )
-    ok = run("inspect", str(path), "--columns", "record_id=id,surname=last", "--json")
-    assert ok.returncode == 0
+    ok = run_in_process("inspect", str(path), "--columns", "record_id=id,surname=last", "--json")
+    assert ok.exit_code == 0
     assert [c["column"] for c in json.loads(ok.stdout)["columns"]] == ["record_id", "surname"]
 
 
