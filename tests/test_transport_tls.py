@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import socket
 import ssl
 import threading
 
@@ -36,7 +37,11 @@ def served(tmp_path_factory):
         pki.holder_server.certificate, pki.holder_server.key, pki.querier_ca.path
     )
     server = MutualTLSServer(
-        Starlette(routes=[Route("/whoami", whoami)]), host="127.0.0.1", port=0, ssl_context=context
+        Starlette(routes=[Route("/whoami", whoami, methods=["GET", "POST"])]),
+        host="127.0.0.1",
+        port=0,
+        ssl_context=context,
+        max_body=1024,
     )
     loop = asyncio.new_event_loop()
     port = loop.run_until_complete(server.start())
@@ -75,3 +80,19 @@ def test_client_without_trusted_certificate_is_refused(served, who):
         pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)),
     ):
         http.get(f"{url}/whoami")
+
+
+def test_oversized_body_is_413_and_garbage_is_400(served):
+    pki, url = served
+    with client(pki, pki.querier_client) as http:
+        assert http.post(f"{url}/whoami", content=b"x" * 1000).status_code == 200
+        assert http.post(f"{url}/whoami", content=b"x" * 5000).status_code == 413
+    context = ssl.create_default_context(cafile=pki.holder_ca.path)
+    context.load_cert_chain(pki.querier_client.certificate, pki.querier_client.key)
+    host, port = url.removeprefix("https://").split(":")
+    with (
+        socket.create_connection((host, int(port))) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        assert tls.recv(100).startswith(b"HTTP/1.1 400")
