@@ -56,6 +56,8 @@ def test_full_offline_round_finds_the_true_matches(world, tmp_path):
     with pytest.raises(ProtocolError, match="already finished"):
         side.finish(response, state, database, tmp_path / "again.csv")
     assert not (tmp_path / "again.csv").exists()
+    holder_saw = request.read_bytes() + (tmp_path / "alpha-state" / "audit.jsonl").read_bytes()
+    assert_no_traveler_values(setup.travelers, holder_saw)
     report = verify_log(tmp_path / "alpha-state" / "audit.jsonl", holder.keys.signing.public_key())
     assert report.events["evaluate"] == 1 and report.events["refusal"] == 1
     verify_log(tmp_path / "beta-audit.jsonl", querier.keys.signing.public_key())
@@ -124,3 +126,21 @@ def test_rotated_epoch_refuses_requests_for_the_old_database(tmp_path):
     )
     result = side.finish(tmp_path / "new-resp.ppm", tmp_path / "q", new_db, tmp_path / "m.csv")
     assert result.matches == len(setup.truth)
+
+
+def assert_no_traveler_values(travelers_csv, data: bytes) -> None:
+    """No traveler value (as typed, upper-cased) nor its SHA-256/MD5 appears in ``data``."""
+    import hashlib
+
+    with open(travelers_csv, encoding="utf-8") as handle:
+        values = {v for row in csv.DictReader(handle) for v in row.values() if len(v) >= 4}
+    for value in values:
+        for form in {value, value.upper()}:
+            raw = form.encode("utf-8")
+            for needle in (
+                raw,
+                hashlib.sha256(raw).digest(),
+                hashlib.sha256(raw).hexdigest().encode(),
+                hashlib.md5(raw).digest(),
+            ):
+                assert needle not in data, f"traveler value {form!r} visible to the holder"
