@@ -63,9 +63,11 @@ def secrets_of(travelers: pd.DataFrame, config: ScreeningConfig) -> set[bytes]:
     needles: set[bytes] = set()
     for value in values:
         for encoded in (value.encode("utf-8"), value.lower().encode("utf-8")):
-            if len(encoded) < 4:
-                continue  # shorter strings occur by chance in kilobytes of random bytes
-            needles.add(encoded)
+            # A given 4-byte string occurs by chance in 200 kB of random bytes with
+            # probability ~5e-5; over ~100 such values the test would be flaky. Short values
+            # are still covered by their hashes and inside longer needles (full names).
+            if len(encoded) >= 5:
+                needles.add(encoded)
             for algorithm in ("md5", "sha1", "sha256", "blake2b"):
                 digest = hashlib.new(algorithm, encoded).digest()
                 needles.update({digest, digest.hex().encode()})

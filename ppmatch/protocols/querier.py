@@ -34,10 +34,9 @@ from ppmatch.protocols.messages import (
 )
 from ppmatch.protocols.payload import open_payload
 from ppmatch.protocols.publish import LABEL_HEADER
-from ppmatch.protocols.records import RecordSource, iter_chunks, tokenize_chunk
+from ppmatch.protocols.records import RecordSource, iter_chunks, tokenize_records
 from ppmatch.protocols.result import ScreeningResult, ScreeningRow
 from ppmatch.protocols.wire import list_to_rows, rows_to_list
-from ppmatch.tokens import Tokenizer
 
 DUMMY = -1
 
@@ -82,7 +81,6 @@ class Querier:
         self.workers = workers or available_cores()
         self.chunk_rows = chunk_rows
         self.scorer = PatternScorer(config.schema)
-        self._tokenizer = Tokenizer(config.schema, config.linkage_secret, config.agreement_id)
         self._pending: dict[bytes, PendingQuery] = {}
         self.stats = QueryStats()
 
@@ -100,12 +98,14 @@ class Querier:
         rule: list[int] = []
         is_band: list[bool] = []
         real = 0
-        for chunk in iter_chunks(
+        chunks = iter_chunks(
             travelers, chunk_rows=self.chunk_rows, extra_fields=config.schema.extra_fields
-        ):
-            for record_id, tokens in zip(
-                chunk.record_ids, tokenize_chunk(self._tokenizer, chunk), strict=True
-            ):
+        )
+        tokenized = tokenize_records(
+            config.schema, config.linkage_secret, config.agreement_id, chunks, workers=self.workers
+        )
+        for chunk_ids, chunk_tokens in tokenized:
+            for record_id, tokens in zip(chunk_ids, chunk_tokens, strict=True):
                 index = len(record_ids)
                 record_ids.append(record_id)
                 tokens = tokens[:per_record]  # the schema bounds this; config enforces >= bound

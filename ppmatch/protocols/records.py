@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ppmatch.encoding import LinkageSchema
 from ppmatch.errors import InputError
 from ppmatch.identity import IDENTITY_COLUMNS, RECORD_ID, RecordBatch, read_records
 from ppmatch.normalize import normalize_record
@@ -82,3 +83,51 @@ def tokenize_chunk(tokenizer: Tokenizer, chunk: RecordChunk) -> list[list[Token]
                 unique.append(token)
         result.append(unique)
     return result
+
+
+_worker_tokenizer: Tokenizer | None = None
+
+
+def _init_tokenizer(schema_json: bytes, linkage_secret: bytes, agreement_id: str) -> None:
+    global _worker_tokenizer
+    _worker_tokenizer = Tokenizer(
+        LinkageSchema.from_json(schema_json), linkage_secret, agreement_id
+    )
+
+
+def _tokenize_in_worker(chunk: RecordChunk) -> tuple[list[str], list[list[Token]]]:
+    assert _worker_tokenizer is not None, "_init_tokenizer was not called in this process"
+    return chunk.record_ids, tokenize_chunk(_worker_tokenizer, chunk)
+
+
+def tokenize_records(
+    schema: LinkageSchema,
+    linkage_secret: bytes,
+    agreement_id: str,
+    chunks: Iterable[RecordChunk],
+    *,
+    workers: int,
+) -> Iterator[tuple[list[str], list[list[Token]]]]:
+    """``(record ids, tokens)`` per chunk, in input order; a process pool when ``workers > 1``."""
+    if workers <= 1:
+        tokenizer = Tokenizer(schema, linkage_secret, agreement_id)
+        for chunk in chunks:
+            yield chunk.record_ids, tokenize_chunk(tokenizer, chunk)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    initargs = (schema.canonical_json(), bytes(linkage_secret), agreement_id)
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_tokenizer,
+        initargs=initargs,
+    ) as pool:
+        pending = []
+        for chunk in chunks:
+            pending.append(pool.submit(_tokenize_in_worker, chunk))
+            if len(pending) >= 2 * workers:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
