@@ -48,7 +48,6 @@ SERBIAN: dict[str, str] = {
 _VOWELS = set("АЕЁИОУЫЭЮЯІЇЄ")
 _UKRAINIAN_LETTERS = set("ЄІЇҐ")
 _SERBIAN_LETTERS = set("ЂЈЉЊЋЏ")
-_CYRILLIC_APOSTROPHES = set("'’ʼ`")
 
 
 def is_cyrillic(char: str) -> bool:
@@ -58,7 +57,7 @@ def is_cyrillic(char: str) -> bool:
 def _apply(word: str, table: dict[str, str], initial: dict[str, str] | None = None) -> str:
     out: list[str] = []
     for index, char in enumerate(word):
-        if initial and (index == 0 or word[index - 1] in _CYRILLIC_APOSTROPHES) and char in initial:
+        if initial and index == 0 and char in initial:
             out.append(initial[char])
         else:
             out.append(table.get(char, char))

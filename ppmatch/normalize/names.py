@@ -3,7 +3,8 @@
 Rules, in order:
 1. NFKC; a 0/1/5/8 inside a word is read as O/I/S/B (N0WAK -> NOWAK); MRZ fillers ('<'),
    hyphens, commas, dots, other digits and other punctuation separate tokens (AL-HASSAN -> AL HASSAN, GARCIA-LOPEZ -> GARCIA LOPEZ); apostrophes join
-   (O'BRIEN -> OBRIEN, D'ANGELO -> DANGELO).
+   (O'BRIEN -> OBRIEN, D'ANGELO -> DANGELO, with ANGELO as an alternative for the elided
+   article).
 2. Every word is transliterated to uppercase ASCII (``translit``); other readings are kept as
    alternatives. Arabic-script words starting with the article ال become AL + the word; a
    Chinese or Korean full name written as one word (王小明, 김민준) is split after a known
@@ -39,6 +40,8 @@ def _word_set(text: str) -> frozenset[str]:
 
 
 _APOSTROPHES = re.compile("['’‘ʼʻ`´]")
+# French/Italian/Portuguese elided articles: D'SOUZA, L'HOMME, DELL'ACQUA.
+_ELISION = re.compile("^(?:[DdLl]|[Dd]ell|[Dd]all)['’‘ʼ`´](\\w{3,})$")
 # Anything that is not a letter, a combining mark or an apostrophe separates words.
 _SEPARATOR = re.compile(
     r"[^\w\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670'’‘ʼʻ`´]+|[\d_]+"
@@ -76,7 +79,7 @@ def _words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text)
     if any(c.isdigit() for c in text):
         text = _DIGIT_IN_WORD.sub(lambda m: _DIGIT_AS_LETTER[m.group()], text)
-    return [w for w in (_APOSTROPHES.sub("", part) for part in _SEPARATOR.split(text)) if w]
+    return [part for part in _SEPARATOR.split(text) if part]
 
 
 def _split_cjk_full_name(word: str) -> list[str]:
@@ -94,13 +97,20 @@ def _split_cjk_full_name(word: str) -> list[str]:
 
 def _transliterate(words: list[str], cyrillic_table: str | None) -> list[_Token]:
     tokens: list[_Token] = []
-    for word in (part for written in words for part in _split_cjk_full_name(written)):
-        if len(word) > 3 and word.startswith("ال") and is_arabic(word[0]):
-            tokens.append(("AL", ()))
-            word = word[2:]
-        readings = word_readings(word, cyrillic_table)
-        if readings:
-            tokens.append((readings[0], readings[1:] + _article_alternative(readings[0])))
+    for written in words:
+        elided = _ELISION.match(written)
+        for word in _split_cjk_full_name(_APOSTROPHES.sub("", written)):
+            if not word:
+                continue
+            if len(word) > 3 and word.startswith("ال") and is_arabic(word[0]):
+                tokens.append(("AL", ()))
+                word = word[2:]
+            readings = word_readings(word, cyrillic_table)
+            if readings:
+                extra = _article_alternative(readings[0])
+                if elided:  # D'SOUZA -> DSOUZA, also SOUZA (as written DE SOUZA)
+                    extra += word_readings(_APOSTROPHES.sub("", elided.group(1)))[:1]
+                tokens.append((readings[0], readings[1:] + extra))
     return tokens
 
 
