@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from test_exchange_helpers import setup_two_agencies, write_datasets
+from test_exchange_helpers import request_elements, setup_two_agencies, write_datasets
 
 from ppmatch.cli.main import main
+
+DAILY = request_elements() * 5 // 2
 
 
 def cli(capsys, *args):
@@ -47,7 +49,7 @@ def refused(capsys, expected_code, message, *args, output=None):
 @pytest.fixture(scope="module")
 def exchange(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
-    setup = setup_two_agencies(root, daily_tokens=900)
+    setup = setup_two_agencies(root, daily_tokens=DAILY)
     return setup
 
 
@@ -162,7 +164,7 @@ def test_four_offline_commands_and_every_refusal(exchange, capsys, tmp_path):
         output=tmp_path / "m2.csv",
     )
 
-    # budget: 448 tokens used of 900 a day; the second request fits, the third does not
+    # budget: one request used of two and a half a day; the second fits, the third does not
     for i in (2, 3):
         cli(
             capsys,
@@ -200,7 +202,7 @@ def test_four_offline_commands_and_every_refusal(exchange, capsys, tmp_path):
     refused(
         capsys,
         6,
-        "daily budget of 900 tokens",
+        f"daily budget of {DAILY} tokens",
         "holder",
         "evaluate",
         *holder_args(

@@ -145,6 +145,11 @@ def simple_scoring_schema():
     )
 
 
+def request_elements(travelers: int = 16) -> int:
+    """Elements in one evaluation request: every traveler is padded to the schema's maximum."""
+    return travelers * simple_scoring_schema().max_tokens_per_record
+
+
 def setup_two_agencies(
     root: Path,
     *,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pki import build_test_pki
 from test_exchange_cli import cli
-from test_exchange_helpers import setup_two_agencies
+from test_exchange_helpers import request_elements, setup_two_agencies
 
 from ppmatch.exchange.holder_side import HolderService, Peer, publish_database
 from ppmatch.exchange.querier_side import QuerierSide
@@ -19,6 +19,8 @@ from ppmatch.exchange.roles import load_role
 
 # The console script (``python -m ppmatch.cli.main`` would load the CLI module twice).
 CLI = [str(Path(sys.executable).parent / "ppmatch")]
+ELEMENTS = request_elements()
+DAILY = ELEMENTS * 7 // 2
 
 
 def run_cli(*args, cwd):
@@ -37,7 +39,7 @@ def online(tmp_path_factory):
             "alpha": [pki.holder_server.fingerprint],
             "beta": [pki.querier_client.fingerprint],
         },
-        daily_tokens=1500,  # a 16-traveler query uses 448 tokens: three fit, a fourth does not
+        daily_tokens=DAILY,  # three 16-traveler queries fit, a fourth does not
     )
     holder = load_role(setup.agreement, setup.alpha_keys, "alpha", None)
     database = root / "alpha.ppmdb"
@@ -99,7 +101,7 @@ def test_online_query_matches_offline_and_audit_names_the_peer(online, tmp_path)
     evaluations = [e["data"] for e in audit if e["event"] == "evaluate"]
     assert evaluations[-1]["peer_cert_sha256"] == pki.querier_client.fingerprint
     assert "CN=beta-client" in evaluations[-1]["peer_cert_subject"]
-    assert evaluations[-1]["channel"] == "https" and evaluations[-1]["elements"] == 448
+    assert evaluations[-1]["channel"] == "https" and evaluations[-1]["elements"] == ELEMENTS
 
 
 def tls_client(pki, issued):
@@ -200,11 +202,11 @@ def test_budget_exceeded_online_is_a_429_and_retries_are_free(online, tmp_path):
         resent = http.post(f"{url}/v1/evaluate", content=requests[first_ok])
         after = http.get(f"{url}/v1/budget").json()["used_today"]
     codes = [r.status_code for r in statuses]
-    allowed = (1500 - used) // 448
+    allowed = (DAILY - used) // ELEMENTS
     assert allowed >= 1
     assert codes == [200] * allowed + [429] * (3 - allowed)
     refusal = statuses[-1]
     assert refusal.headers["x-ppmatch-error"] == "BudgetExceeded"
-    assert "daily budget of 1500" in refusal.json()["message"]
+    assert f"daily budget of {DAILY}" in refusal.json()["message"]
     assert resent.status_code == 200 and resent.content == statuses[first_ok].content
-    assert after == used + 448 * allowed
+    assert after == used + ELEMENTS * allowed

@@ -261,6 +261,9 @@ class HolderService:
                         **peer.audit_fields(),
                     )
                     return response
+                # Another process (a CLI evaluate beside the service) may have accepted
+                # messages since: reread the replay memory under the lock.
+                self.guard = ReplayGuard(self.state_dir / "replay.json")
                 self.guard.check(envelope, source=source)
                 request = EvaluationRequest.from_bytes(
                     envelope.body, max_elements=self.config.max_request_elements
