@@ -115,6 +115,8 @@ def _agency(name: str, data_dir: Path, channel: _Channel, workers: int) -> dict:
     started = time.perf_counter()
     result = querier.finish(response, partner_database)
     timings["finish"] = time.perf_counter() - started
+    holder.close()
+    querier.close()
     channel.close()
     return {
         "agency": name,

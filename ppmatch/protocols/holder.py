@@ -123,6 +123,25 @@ class Holder:
         self.database = database
         self.publish_stats = PublishStats()
         self.evaluation_stats = EvaluationStats()
+        self._runner: BatchRunner | None = None
+
+    def _batch_runner(self) -> BatchRunner:
+        """One worker pool for this object's lifetime (spawning costs more than a small batch)."""
+        if self._runner is None:
+            self._runner = BatchRunner(self.workers)
+        return self._runner
+
+    def close(self) -> None:
+        """Stop the worker processes (also done at interpreter exit)."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def public_key(self) -> bytes:
@@ -278,13 +297,11 @@ class Holder:
         blinded = rows_to_list(request.elements)
         evaluated: list[bytes] = []
         proofs: list[bytes] = []
-        with BatchRunner(self.workers) as runner:
-            for start in range(0, count, PROOF_BATCH):
-                part, proof = runner.blind_evaluate(
-                    self._server, blinded[start : start + PROOF_BATCH]
-                )
-                evaluated.extend(part)
-                proofs.append(proof or b"")
+        runner = self._batch_runner()
+        for start in range(0, count, PROOF_BATCH):
+            part, proof = runner.blind_evaluate(self._server, blinded[start : start + PROOF_BATCH])
+            evaluated.extend(part)
+            proofs.append(proof or b"")
         element_size = request.elements.shape[1]
         response = EvaluationResponse(
             self.config.agreement_hash,

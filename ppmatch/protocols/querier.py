@@ -83,6 +83,25 @@ class Querier:
         self.scorer = PatternScorer(config.schema)
         self._pending: dict[bytes, PendingQuery] = {}
         self.stats = QueryStats()
+        self._runner: BatchRunner | None = None
+
+    def _batch_runner(self) -> BatchRunner:
+        """One worker pool for this object's lifetime (spawning costs more than a small batch)."""
+        if self._runner is None:
+            self._runner = BatchRunner(self.workers)
+        return self._runner
+
+    def close(self) -> None:
+        """Stop the worker processes (also done at interpreter exit)."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # ---- prepare ------------------------------------------------------------------------------
 
@@ -167,13 +186,13 @@ class Querier:
     def _blind(self, inputs: list[bytes]) -> tuple[list[bytes], list[bytes]]:
         blinds: list[bytes] = []
         blinded: list[bytes] = []
-        with BatchRunner(self.workers) as runner:
-            for start in range(0, len(inputs), PROOF_BATCH):
-                part_blinds, part_blinded = runner.blind(
-                    self.config.suite, MODE_VOPRF, inputs[start : start + PROOF_BATCH]
-                )
-                blinds.extend(part_blinds)
-                blinded.extend(part_blinded)
+        runner = self._batch_runner()
+        for start in range(0, len(inputs), PROOF_BATCH):
+            part_blinds, part_blinded = runner.blind(
+                self.config.suite, MODE_VOPRF, inputs[start : start + PROOF_BATCH]
+            )
+            blinds.extend(part_blinds)
+            blinded.extend(part_blinded)
         return blinds, blinded
 
     # ---- finish -------------------------------------------------------------------------------
@@ -228,25 +247,25 @@ class Querier:
         evaluated = rows_to_list(response.elements)
         blinded = rows_to_list(pending.blinded)
         outputs: list[bytes] = []
-        with BatchRunner(self.workers) as runner:
-            for batch, start in enumerate(range(0, len(evaluated), PROOF_BATCH)):
-                end = start + PROOF_BATCH
-                try:
-                    outputs.extend(
-                        runner.finalize(
-                            client,
-                            pending.inputs[start:end],
-                            pending.blinds[start:end],
-                            evaluated[start:end],
-                            blinded[start:end],
-                            response.proofs[batch],
-                        )
+        runner = self._batch_runner()
+        for batch, start in enumerate(range(0, len(evaluated), PROOF_BATCH)):
+            end = start + PROOF_BATCH
+            try:
+                outputs.extend(
+                    runner.finalize(
+                        client,
+                        pending.inputs[start:end],
+                        pending.blinds[start:end],
+                        evaluated[start:end],
+                        blinded[start:end],
+                        response.proofs[batch],
                     )
-                except CryptoError as error:
-                    raise CryptoError(
-                        f"evaluation response: proof {batch} (elements {start}..{min(end, len(evaluated)) - 1}) "
-                        f"does not verify against the holder database's public key: {error}"
-                    ) from None
+                )
+            except CryptoError as error:
+                raise CryptoError(
+                    f"evaluation response: proof {batch} (elements {start}..{min(end, len(evaluated)) - 1}) "
+                    f"does not verify against the holder database's public key: {error}"
+                ) from None
         return outputs
 
     def _screen(

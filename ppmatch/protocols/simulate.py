@@ -101,6 +101,8 @@ def simulate(
         result = querier.finish(response_bytes, querier_copy)
         seconds["finish"] = time.perf_counter() - started
         del querier_copy
+        holder.close()
+        querier.close()
     transcript.write_index()
 
     summary = {
