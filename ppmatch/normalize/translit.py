@@ -2,8 +2,8 @@
 
 Latin letters follow ICAO Doc 9303 (with its allowed alternatives), Cyrillic and Greek their
 national tables, whole Arabic-script words a small dictionary of common names (unvocalized
-Arabic cannot be transliterated letter by letter; the anyascii consonant skeleton stays as an
-alternative), common Chinese and Korean surnames a table of their romanizations, and every
+Arabic cannot be transliterated letter by letter; other words get anyascii's consonant
+skeleton), common Chinese and Korean surnames a table of their romanizations, and every
 other script anyascii (Hanyu Pinyin for Chinese, Revised Romanization for Korean).
 """
 
@@ -101,7 +101,7 @@ def word_readings(word: str, cyrillic_table: str | None = None) -> tuple[str, ..
     elif any(is_greek(c) for c in word):
         raw = [_fold_rest(r) for r in greek_readings(word)]
     elif any(is_arabic(c) for c in word):
-        raw = list(ARABIC_NAMES.get(normalize_arabic(word), ())) + [anyascii(word).upper()]
+        raw = list(ARABIC_NAMES.get(normalize_arabic(word), ())) or [anyascii(word).upper()]
     elif word in CJK_SURNAMES:
         raw = [*CJK_SURNAMES[word], anyascii(word)]
     else:
