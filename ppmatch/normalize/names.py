@@ -2,9 +2,9 @@
 
 Rules, in order:
 1. NFKC; a 0/1/5/8 inside a word is read as O/I/S/B (N0WAK -> NOWAK); MRZ fillers ('<'),
-   hyphens, commas, dots, other digits and other punctuation separate tokens (AL-HASSAN -> AL HASSAN, GARCIA-LOPEZ -> GARCIA LOPEZ); apostrophes join
-   (O'BRIEN -> OBRIEN, D'ANGELO -> DANGELO, with ANGELO as an alternative for the elided
-   article).
+   hyphens, commas, dots, other digits and other punctuation separate tokens (AL-HASSAN ->
+   AL HASSAN, GARCIA-LOPEZ -> GARCIA LOPEZ); apostrophes join (O'BRIEN -> OBRIEN, D'ANGELO ->
+   DANGELO, with ANGELO as an alternative for the elided article).
 2. Every word is transliterated to uppercase ASCII (``translit``); other readings are kept as
    alternatives. Arabic-script words starting with the article ال become AL + the word; a
    Chinese or Korean full name written as one word (王小明, 김민준) is split after a known
@@ -51,7 +51,7 @@ HONORIFICS = _word_set(
     "MR MRS MS MISS MSTR MASTER DR PROF SIR DAME LORD LADY REV FR HERR FRAU FRL MME MLLE MM "
     "SR SRA SRTA SNR JR JNR SENIOR JUNIOR II III IV ESQ PHD ING DIPL MAG "
     "SHEIKH SHEIK SHAIKH SHAYKH CHEIKH HAJI HAJJI HADJI HAJ HADJ HAJJ HAJIYA HAJIA "
-    "MOULANA MAULANA MAWLANA MULLAH IMAM NEE GEB GEBORENE AKA ALIAS"
+    "MOULANA MAULANA MAWLANA NEE GEB GEBORENE AKA ALIAS"
 )
 PARTICLES = _word_set(
     "AL EL UL BIN BEN IBN BINT BINTI BINTE ABU ABOU UMM OULD "
