@@ -112,7 +112,7 @@ def _parse(parts: list[str], today: dt.date) -> PartialDate | None:
 _NUMERIC_DAY = re.compile(r"(\d{4})-(\d\d)-(\d\d)|(\d\d?)[./-](\d\d?)[./-](\d{4})")
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 17)
 def _normalize_date_text(text: str, today: dt.date) -> PartialDate | None:
     numeric = _NUMERIC_DAY.fullmatch(text)
     if numeric:  # fast path for the two shapes most files use

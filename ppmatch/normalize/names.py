@@ -175,7 +175,7 @@ def _is_particle(primaries: tuple[str, ...], index: int) -> bool:
     return token in PARTICLES and index < len(primaries) - 1
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
 def _normalize_name_text(text: str, cyrillic_table: str | None) -> NormalizedName:
     tokens = name_tokens(text, cyrillic_table)
     if not tokens:

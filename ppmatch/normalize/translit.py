@@ -84,7 +84,7 @@ def _fold_rest(reading: str) -> str:
     return _latin_word(reading)[0] if not reading.isascii() else reading
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 16)
 def word_readings(word: str, cyrillic_table: str | None = None) -> tuple[str, ...]:
     """Distinct A-Z readings of one word (no spaces, apostrophes removed), primary first.
 
