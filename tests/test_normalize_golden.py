@@ -203,3 +203,17 @@ def test_every_group_key_is_a_fixed_point_and_spellings_are_in_one_group() -> No
         assert name_group(name_group(token)) == name_group(token), token
     spellings = [name for line in _data_lines("name_variants.txt") for name in line]
     assert len(spellings) == len(set(spellings))
+
+
+def test_non_text_cells_from_dataframes() -> None:
+    import pandas as pd
+
+    assert normalize_date(pd.NaT) is None
+    assert normalize_date(pd.Timestamp("1985-03-12")) == normalize_date("1985-03-12")
+    assert normalize_date(19850312.0) == normalize_date("19850312")
+    assert normalize_document_number(123456789.0) == "123456789"
+    assert normalize_nationality(276.0) == "DEU"
+    record = normalize_record(
+        {"surname": float("nan"), "date_of_birth": pd.NaT, "sex": None}, record_id="x"
+    )
+    assert not record.surname and record.date_of_birth is None and record.sex is None

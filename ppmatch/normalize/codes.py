@@ -10,6 +10,8 @@ from importlib import resources
 import pycountry
 from anyascii import anyascii
 
+from ppmatch.normalize.values import as_text
+
 # Male / female / other words in the languages clerks use; single letters only where no
 # language reads them the other way (Dutch V = vrouw vs Spanish V = varon is left out).
 _SEX_WORDS = {
@@ -60,9 +62,8 @@ def _sex(text: str) -> str | None:
 
 def normalize_sex(value: object) -> str | None:
     """``"M"``, ``"F"``, ``"X"`` or ``None`` (unknown values such as U, 0 or 9 are missing)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    return _sex(value) if isinstance(value, str) else None
+    text = as_text(value)
+    return _sex(text) if text is not None else None
 
 
 def _load_countries() -> dict[str, str]:
@@ -100,9 +101,8 @@ def _nationality(text: str) -> str | None:
 
 def normalize_nationality(value: object) -> str | None:
     """ISO 3166-1 alpha-3 (or ICAO 9303 code such as XXA, RKS, GBD) from a code or English name."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    return _nationality(value) if isinstance(value, str) else None
+    text = as_text(value)
+    return _nationality(text) if text is not None else None
 
 
 # Cyrillic and Greek capitals that look like Latin ones, as typed into document numbers.
@@ -119,9 +119,8 @@ def normalize_document_number(value: object, *, fold_ocr: bool = False) -> str |
     Folding is for comparison keys only: it maps both sides of an OCR confusion to one
     spelling, so it must be applied to both agencies' numbers or to neither.
     """
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
+    value = as_text(value)
+    if value is None:
         return None
     if value.isascii():
         cleaned = value.upper() if value.isalnum() else _NOT_ALNUM.sub("", value.upper())

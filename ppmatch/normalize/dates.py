@@ -21,6 +21,7 @@ import unicodedata
 from functools import lru_cache
 
 from ppmatch.normalize.model import PartialDate
+from ppmatch.normalize.values import as_text
 
 MIN_YEAR = 1900
 _MONTHS = {
@@ -147,16 +148,13 @@ def _today() -> dt.date:
 
 def normalize_date(value: object) -> PartialDate | None:
     """Parse a date of birth; ``None`` when missing, unparsable or implausible."""
-    today = _today()
-    if isinstance(value, PartialDate):
-        value = value.isoformat()
-    elif isinstance(value, dt.datetime | dt.date):
-        value = value.strftime("%Y-%m-%d")
-    elif isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        return None
     try:
-        return _normalize_date_text(value, today)
+        if isinstance(value, PartialDate):
+            text = value.isoformat()
+        elif isinstance(value, dt.datetime | dt.date):  # also pandas Timestamp; NaT raises
+            text = value.strftime("%Y-%m-%d")
+        else:
+            text = as_text(value)
+        return None if text is None else _normalize_date_text(text, _today())
     except (ValueError, OverflowError):
         return None

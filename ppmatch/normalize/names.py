@@ -33,6 +33,7 @@ from ppmatch.normalize.cyrillic import detect_table
 from ppmatch.normalize.groups import VARIANT_GROUPS, name_group
 from ppmatch.normalize.model import NormalizedName
 from ppmatch.normalize.translit import CJK_SURNAMES, is_arabic, word_readings
+from ppmatch.normalize.values import as_text
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -198,8 +199,5 @@ def normalize_name(text: object, *, cyrillic_table: str | None = None) -> Normal
     ``cyrillic_table`` ("uk", "bg", "sr", "icao") picks the leading reading of Cyrillic words
     when the caller knows better than the letters (``normalize_record`` uses the nationality).
     """
-    if not isinstance(text, str):
-        if text is None or (isinstance(text, float) and text != text):
-            return NormalizedName()
-        text = str(text)
-    return _normalize_name_text(text, cyrillic_table)
+    value = as_text(text)
+    return NormalizedName() if value is None else _normalize_name_text(value, cyrillic_table)

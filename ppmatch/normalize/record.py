@@ -14,13 +14,15 @@ from ppmatch.normalize.cyrillic import detect_table
 from ppmatch.normalize.dates import normalize_date
 from ppmatch.normalize.model import NormalizedRecord
 from ppmatch.normalize.names import name_tokens, normalize_name
+from ppmatch.normalize.values import as_text
 
 _NATIONAL_TABLES = {"UKR": "uk", "BGR": "bg", "SRB": "sr", "MNE": "sr", "BIH": "sr", "MKD": "sr"}
 
 
 def normalize_text(value: object) -> str | None:
     """A free-text field (place of birth, declared extras): name tokens joined by one space."""
-    return _normalize_text(value) if isinstance(value, str) else None
+    text = as_text(value)
+    return _normalize_text(text) if text is not None else None
 
 
 @lru_cache(maxsize=1 << 16)
