@@ -144,3 +144,24 @@ def assert_no_traveler_values(travelers_csv, data: bytes) -> None:
                 hashlib.md5(raw).digest(),
             ):
                 assert needle not in data, f"traveler value {form!r} visible to the holder"
+
+
+def test_querier_state_is_sealed_to_the_querier(world, tmp_path):
+    from ppmatch.exchange.keys import generate_party_keys
+    from ppmatch.exchange.querier_state import load_state
+
+    setup, holder, querier, database, _ = world
+    side = QuerierSide(querier, tmp_path / "audit.jsonl")
+    side.prepare(setup.travelers, database, tmp_path / "request.ppm", tmp_path / "work")
+    (state_file,) = (tmp_path / "work").glob("query-*.state")
+    assert state_file.stat().st_mode & 0o077 == 0
+    state = load_state(state_file, querier.keys)
+    assert len(state.pending.record_ids) == 16 and not state.finished
+    assert len(state.pending.blinds) == len(state.pending.inputs) == len(state.pending.blinded)
+    with pytest.raises(IntegrityError, match="other keys"):
+        load_state(state_file, generate_party_keys("beta"))
+    data = bytearray(state_file.read_bytes())
+    data[-5] ^= 1
+    state_file.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match="altered"):
+        load_state(state_file, querier.keys)

@@ -50,6 +50,22 @@ def _state_key(keys: PartyKeys, header: bytes) -> bytes:
     return hkdf(raw, salt=header[:56], info=_STATE_INFO, length=32)
 
 
+def _pack_strings(writer, items: list[bytes]) -> None:
+    # count, then all lengths as one u32 array, then the bytes: no per-item framing to parse
+    writer.u64(len(items))
+    writer.raw(np.array([len(item) for item in items], dtype=">u4").tobytes())
+    writer.raw(b"".join(items))
+
+
+def _unpack_strings(reader, field: str) -> list[bytes]:
+    count = reader.count(field, _MAX_ITEMS)
+    lengths = np.frombuffer(reader.take(count * 4, f"{field} lengths"), ">u4").astype(np.int64)
+    blob = reader.take(int(lengths.sum()), field)
+    ends = np.cumsum(lengths).tolist()
+    starts = [0, *ends[:-1]]
+    return [blob[a:b] for a, b in zip(starts, ends, strict=True)]
+
+
 def _pending_to_bytes(pending) -> bytes:
     from ppmatch.protocols.wire import Writer
 
@@ -58,13 +74,9 @@ def _pending_to_bytes(pending) -> bytes:
     writer.fixed(pending.request_digest, 32)
     writer.u64(pending.real_tokens)
     for strings in (pending.record_ids, pending.rule_ids):
-        writer.u64(len(strings))
-        for value in strings:
-            writer.blob(value.encode("utf-8"))
+        _pack_strings(writer, [value.encode("utf-8") for value in strings])
     for items in (pending.inputs, pending.blinds):
-        writer.u64(len(items))
-        for value in items:
-            writer.blob(value)
+        _pack_strings(writer, items)
     count, width = pending.blinded.shape
     writer.u64(count)
     writer.u16(width)
@@ -84,14 +96,12 @@ def _pending_from_bytes(data: bytes):
     request_id = reader.take(16, "request id")
     request_digest = reader.take(32, "request digest")
     real_tokens = reader.u64("real tokens")
-    strings = []
-    for field in ("record ids", "rule ids"):
-        count = reader.count(field, _MAX_ITEMS)
-        strings.append([reader.blob(field, 1 << 16).decode("utf-8") for _ in range(count)])
-    blobs = []
-    for field in ("inputs", "blinds"):
-        count = reader.count(field, _MAX_ITEMS)
-        blobs.append([reader.blob(field, 1 << 16) for _ in range(count)])
+    record_ids, rule_ids = (
+        [value.decode("utf-8") for value in _unpack_strings(reader, field)]
+        for field in ("record ids", "rule ids")
+    )
+    inputs = _unpack_strings(reader, "inputs")
+    blinds = _unpack_strings(reader, "blinds")
     count = reader.count("elements", _MAX_ITEMS)
     width = reader.u16("element size")
     blinded = reader.array(count, width, "blinded elements")
@@ -102,10 +112,10 @@ def _pending_from_bytes(data: bytes):
     return PendingQuery(
         request_id,
         request_digest,
-        strings[0],
-        strings[1],
-        blobs[0],
-        blobs[1],
+        record_ids,
+        rule_ids,
+        inputs,
+        blinds,
         blinded,
         owner,
         rule,
