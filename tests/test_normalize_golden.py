@@ -126,6 +126,10 @@ def test_nationality_chooses_the_cyrillic_table() -> None:
     assert ukrainian.name_tokens == ("VOLODYMYR", "ZELENSKYI")
     bulgarian = normalize_record({"given_names": "Христо", "nationality": "BG"}, record_id="b")
     assert bulgarian.given_names.tokens == ("HRISTO",)
+    belarusian = normalize_record({"given_names": "Рыгор", "nationality": "BLR"}, record_id="c")
+    assert belarusian.given_names.tokens == ("RYHOR",)
+    russian = normalize_record({"given_names": "Іван", "nationality": "RUS"}, record_id="d")
+    assert russian.given_names.tokens == ("IVAN",)
 
 
 def test_arabic_script_and_latin_spellings_share_groups() -> None:

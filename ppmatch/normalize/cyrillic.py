@@ -1,8 +1,9 @@
 """Cyrillic transliteration tables: ICAO Doc 9303 plus the national tables used on passports.
 
 One Cyrillic word gets one reading per table; the table chosen as primary depends on the
-letters present (Є І Ї Ґ -> Ukrainian, Ђ Ј Љ Њ Ћ Џ -> Serbian, a Ъ used as a vowel ->
-Bulgarian, otherwise ICAO 9303 which is what Russian passports print since 2013). The other
+letters present (Є І Ї Ґ -> Ukrainian, Ў -> Belarusian which shares the Ukrainian Г -> H,
+Ђ Ј Љ Њ Ћ Џ -> Serbian, a Ъ used as a vowel -> Bulgarian, Kazakh/Kyrgyz/Mongolian letters
+and everything else -> ICAO 9303, which is what Russian passports print since 2013). The other
 tables' readings become alternatives, because the partner agency's clerk may have used any of
 them (ВЛАДИМИР -> VLADIMIR; ЮРИЙ -> IURII (ICAO) / YURIY (pre-2013 Russian, BGN) / YURII
 (Ukrainian)).
@@ -46,7 +47,8 @@ SERBIAN: dict[str, str] = {
 }  # fmt: skip
 
 _VOWELS = set("АЕЁИОУЫЭЮЯІЇЄ")
-_UKRAINIAN_LETTERS = set("ЄІЇҐ")
+_UKRAINIAN_LETTERS = set("ЄІЇҐЎ")  # Ў is Belarusian; Belarus shares Г -> H with Ukraine
+_TURKIC_MONGOLIAN_LETTERS = set("ӘҒҚҢӨҰҮҺӀ")  # Kazakh, Kyrgyz, Mongolian... also use І
 _SERBIAN_LETTERS = set("ЂЈЉЊЋЏ")
 
 
@@ -105,6 +107,8 @@ def detect_table(text: str) -> str | None:
     if text.isascii():
         return None
     letters = set(text.upper())
+    if letters & _TURKIC_MONGOLIAN_LETTERS:
+        return None
     if letters & _UKRAINIAN_LETTERS:
         return "uk"
     if letters & _SERBIAN_LETTERS:

@@ -16,7 +16,18 @@ from ppmatch.normalize.model import NormalizedRecord
 from ppmatch.normalize.names import name_tokens, normalize_name
 from ppmatch.normalize.values import as_text
 
-_NATIONAL_TABLES = {"UKR": "uk", "BGR": "bg", "SRB": "sr", "MNE": "sr", "BIH": "sr", "MKD": "sr"}
+_NATIONAL_TABLES = {
+    "UKR": "uk",
+    "BLR": "uk",  # Belarusian passports also write Г as H
+    "BGR": "bg",
+    "SRB": "sr",
+    "MNE": "sr",
+    "BIH": "sr",
+    "MKD": "sr",
+    "RUS": "icao",
+    "KAZ": "icao",
+    "KGZ": "icao",
+}
 
 
 def normalize_text(value: object) -> str | None:
@@ -38,8 +49,9 @@ def normalize_record(
 ) -> NormalizedRecord:
     """Normalize one raw record; missing or unparsable values become ``None`` / empty.
 
-    The Cyrillic table leading the names comes from the nationality (UKR -> Ukrainian, BGR ->
-    Bulgarian, SRB/MNE/BIH/MKD -> Serbian) or else from the letters of both name fields.
+    The Cyrillic table leading the names comes from the nationality (UKR/BLR -> Ukrainian, BGR ->
+    Bulgarian, SRB/MNE/BIH/MKD -> Serbian, RUS/KAZ/KGZ -> ICAO) or else from the letters of
+    both name fields.
     """
     nationality = normalize_nationality(raw.get("nationality"))
     given, surname = raw.get("given_names"), raw.get("surname")
