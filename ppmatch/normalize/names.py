@@ -4,7 +4,8 @@ Rules, in order:
 1. NFKC; a 0/1/5/8 inside a word is read as O/I/S/B (N0WAK -> NOWAK); MRZ fillers ('<'),
    hyphens, commas, dots, other digits and other punctuation separate tokens (AL-HASSAN ->
    AL HASSAN, GARCIA-LOPEZ -> GARCIA LOPEZ); apostrophes join (O'BRIEN -> OBRIEN, D'ANGELO ->
-   DANGELO, with ANGELO as an alternative for the elided article).
+   DANGELO, with ANGELO as an alternative for the elided article); dotted abbreviations are
+   expanded (MA. -> MARIA, FCO. -> FRANCISCO, WM. -> WILLIAM).
 2. Every word is transliterated to uppercase ASCII (``translit``); other readings are kept as
    alternatives. Arabic-script words starting with the article ال become AL + the word; a
    Chinese or Korean full name written as one word (王小明, 김민준) is split after a known
@@ -76,8 +77,27 @@ _DIGIT_IN_WORD = re.compile(r"(?<=[^\W\d_])[0158]|[0158](?=[^\W\d_])")
 _DIGIT_AS_LETTER = {"0": "O", "1": "I", "5": "S", "8": "B"}
 
 
+# Given-name abbreviations clerks write with a dot (Ma. del Carmen, Fco. Javier, Wm. Smith).
+_ABBREVIATIONS = {
+    "MA": "MARIA",
+    "FCO": "FRANCISCO",
+    "WM": "WILLIAM",
+    "CHAS": "CHARLES",
+    "THOS": "THOMAS",
+    "JAS": "JAMES",
+    "ROBT": "ROBERT",
+    "BENJ": "BENJAMIN",
+    "SAML": "SAMUEL",
+}
+_ABBREVIATED = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\.", re.IGNORECASE)
+
+
 def _words(text: str) -> list[str]:
+    if "ª" in text:  # Mª: the Spanish abbreviation of María (NFKC would make it "Ma")
+        text = re.sub(r"[Mm]ª\.?", "MARIA ", text)
     text = unicodedata.normalize("NFKC", text)
+    if "." in text:
+        text = _ABBREVIATED.sub(lambda m: _ABBREVIATIONS[m.group(1).upper()] + " ", text)
     if any(c.isdigit() for c in text):
         text = _DIGIT_IN_WORD.sub(lambda m: _DIGIT_AS_LETTER[m.group()], text)
     return [part for part in _SEPARATOR.split(text) if part]
