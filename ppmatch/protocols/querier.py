@@ -21,7 +21,7 @@ import numpy as np
 from ppmatch.crypto import MODE_VOPRF, OPRFClient, aead, get_suite, shamir
 from ppmatch.crypto.parallel import BatchRunner, available_cores
 from ppmatch.errors import CryptoError, ProtocolError
-from ppmatch.match import PatternScorer, resolve_one_to_one
+from ppmatch.match import Candidate, PatternScorer, resolve_one_to_one
 from ppmatch.protocols.config import RECORD_REFERENCE_FIELD, ScreeningConfig
 from ppmatch.protocols.database import HolderDatabase
 from ppmatch.protocols.derive import entry_secrets, label_associated_data, tags_as_uint64
@@ -271,50 +271,58 @@ class Querier:
     def _screen(
         self, pending: PendingQuery, outputs: list[bytes], database: HolderDatabase
     ) -> ScreeningResult:
+        """Columnar from lookup to candidates: a batch can hit millions of holder entries
+        (common LSH bands), so per-hit Python objects are avoided after the label is opened."""
         config = self.config
         real = np.flatnonzero(pending.owner != DUMMY)
         secrets_of = [entry_secrets(outputs[i], config.agreement_hash) for i in real]
         tags = tags_as_uint64([tag for tag, _ in secrets_of])
         query_positions, entry_positions = database.lookup(tags)
         self.stats.tag_hits = len(query_positions)
-        rules_hit: dict[tuple[int, int], set[str]] = defaultdict(set)
-        bands_hit: dict[tuple[int, int], set[str]] = defaultdict(set)
-        shares_by_handle: dict[int, dict[int, bytes]] = defaultdict(dict)
-        labels = database.entries.labels
-        entry_ids = database.entries.entry_ids
-        opened = 0
-        for q, e in zip(query_positions.tolist(), entry_positions.tolist(), strict=True):
-            tag, label_key = secrets_of[q]
-            try:
-                body = aead.open(
-                    label_key,
-                    entry_ids[e].tobytes(),
-                    labels[e].tobytes(),
-                    label_associated_data(config.agreement_hash, config.epoch, tag),
-                )
-            except CryptoError:
-                continue  # a 64-bit tag collision with another token: not ours
-            opened += 1
-            handle, share_count = LABEL_HEADER.unpack_from(body)
-            element = real[q]
-            key = (int(pending.owner[element]), handle)
-            rule_id = pending.rule_ids[pending.rule[element]]
-            (bands_hit if pending.is_band[element] else rules_hit)[key].add(rule_id)
-            start = LABEL_HEADER.size
-            for s in range(min(share_count, config.max_share_weight)):
-                share = body[start + s * shamir.SHARE_SIZE : start + (s + 1) * shamir.SHARE_SIZE]
-                shares_by_handle[handle][share[1]] = share
-        self.stats.labels_opened = opened
-        payloads = self._disclose(shares_by_handle, database)
+        opened_positions, bodies = self._open_labels(
+            secrets_of, query_positions, entry_positions, database
+        )
+        self.stats.labels_opened = len(opened_positions)
+        elements = real[opened_positions]
+        handles = np.ascontiguousarray(bodies[:, :8]).view(">u8").ravel().astype(np.uint64)
+        handle_values, handle_index = np.unique(handles, return_inverse=True)
+        payloads = self._disclose(bodies, handle_values, handle_index, database)
         self.stats.payloads_disclosed = len(payloads)
+
+        owner = pending.owner[elements]
+        rule = pending.rule[elements]
+        is_band = pending.is_band[elements]
+        pair_keys, pair_index = np.unique(
+            owner * len(handle_values) + handle_index, return_inverse=True
+        )
+        vocabulary = max(len(pending.rule_ids), 1)
+        band_hits = np.unique(pair_index[is_band] * vocabulary + rule[is_band]) // vocabulary
+        band_count = np.bincount(band_hits, minlength=len(pair_keys))
+        band_only = {n: self.scorer.score((), n) for n in np.unique(band_count).tolist()}
+        scores = np.array([band_only[n] for n in band_count.tolist()], dtype=float)
+        rules_of: dict[int, set[str]] = defaultdict(set)
+        for pair, rule_index in zip(
+            pair_index[~is_band].tolist(), rule[~is_band].tolist(), strict=True
+        ):
+            rules_of[pair].add(pending.rule_ids[rule_index])
+        for pair, rule_ids in rules_of.items():
+            scores[pair] = self.scorer.score(rule_ids, int(band_count[pair]))
+        # Candidates below the review threshold are never reported, and one-to-one resolution is
+        # greedy by score, so dropping them first cannot change the reported rows.
+        floor = min(self.scorer.review_threshold, self.scorer.match_threshold)
+        kept = np.flatnonzero(scores >= floor)
+        pair_owner, pair_handle = np.divmod(pair_keys[kept], len(handle_values))
         candidates = [
-            self.scorer.candidate(
+            Candidate(
                 pending.record_ids[record],
-                f"{handle:016x}",
-                rules_hit.get((record, handle), ()),
-                len(bands_hit.get((record, handle), ())),
+                f"{int(handle_values[handle]):016x}",
+                float(scores[pair]),
+                tuple(sorted(rules_of.get(pair, ()))),
+                int(band_count[pair]),
             )
-            for record, handle in set(rules_hit) | set(bands_hit)
+            for pair, record, handle in zip(
+                kept.tolist(), pair_owner.tolist(), pair_handle.tolist(), strict=True
+            )
         ]
         rows = []
         for candidate in resolve_one_to_one(candidates):
@@ -339,23 +347,80 @@ class Querier:
         return ScreeningResult(
             rows=rows,
             payload_fields=tuple(f for f in config.payload_fields if f != RECORD_REFERENCE_FIELD),
-            candidates=len(candidates),
+            candidates=len(pair_keys),
             records=len(pending.record_ids),
         )
 
+    def _open_labels(
+        self,
+        secrets_of: list[tuple[bytes, bytes]],
+        query_positions: np.ndarray,
+        entry_positions: np.ndarray,
+        database: HolderDatabase,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (into the real elements) of the labels that open, and their plaintexts
+        as rows ``(handle u64 | share count u8 | shares)``."""
+        config = self.config
+        labels = database.entries.labels
+        entry_ids = database.entries.entry_ids
+        plaintext_size = labels.shape[1] - aead.TAG_SIZE
+        opened: list[int] = []
+        bodies: list[bytes] = []
+        for q, e in zip(query_positions.tolist(), entry_positions.tolist(), strict=True):
+            tag, label_key = secrets_of[q]
+            try:
+                body = aead.open(
+                    label_key,
+                    entry_ids[e].tobytes(),
+                    labels[e].tobytes(),
+                    label_associated_data(config.agreement_hash, config.epoch, tag),
+                )
+            except CryptoError:
+                continue  # a 64-bit tag collision with another token: not ours
+            opened.append(q)
+            bodies.append(body)
+        rows = np.frombuffer(b"".join(bodies), dtype=np.uint8).reshape(len(bodies), plaintext_size)
+        return np.asarray(opened, dtype=np.int64), rows
+
     def _disclose(
-        self, shares_by_handle: dict[int, dict[int, bytes]], database: HolderDatabase
+        self,
+        bodies: np.ndarray,
+        handle_values: np.ndarray,
+        handle_index: np.ndarray,
+        database: HolderDatabase,
     ) -> dict[int, dict[str, str]]:
-        """Payload fields of every holder record whose pooled shares reach the threshold."""
+        """Payload fields of every holder record whose pooled distinct shares reach t."""
+        size = shamir.SHARE_SIZE
+        share_count = np.minimum(bodies[:, LABEL_HEADER.size - 1], self.config.max_share_weight)
+        found_handles, found_rows, found_slots = [], [], []
+        for slot in range(self.config.max_share_weight):
+            present = np.flatnonzero(share_count > slot)
+            found_handles.append(handle_index[present])
+            found_rows.append(present)
+            found_slots.append(np.full(len(present), slot))
+        handle_of = np.concatenate(found_handles)
+        row_of = np.concatenate(found_rows)
+        slot_of = np.concatenate(found_slots)
+        share_x = bodies[row_of, LABEL_HEADER.size + slot_of * size + 1].astype(np.int64)
+        _, first = np.unique(handle_of * 256 + share_x, return_index=True)  # grouped by handle
+        first_handle = handle_of[first]
+        distinct = np.bincount(first_handle, minlength=len(handle_values))
         disclosed = {}
-        for handle, shares in shares_by_handle.items():
-            if len(shares) < self.config.threshold:
-                continue
+        for handle_position in np.flatnonzero(distinct >= self.config.threshold).tolist():
+            handle = int(handle_values[handle_position])
             ciphertext = database.payloads.ciphertext(handle)
             if ciphertext is None:
                 continue  # tombstoned
+            begin, end = np.searchsorted(first_handle, [handle_position, handle_position + 1])
+            mine = first[begin:end]
+            shares = [
+                bodies[
+                    row, LABEL_HEADER.size + slot * size : LABEL_HEADER.size + (slot + 1) * size
+                ].tobytes()
+                for row, slot in zip(row_of[mine].tolist(), slot_of[mine].tolist(), strict=True)
+            ]
             try:
-                payload_key = shamir.reconstruct(shares.values())
+                payload_key = shamir.reconstruct(shares)
             except CryptoError:
                 continue
             fields = open_payload(
