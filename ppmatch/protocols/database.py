@@ -312,8 +312,13 @@ class HolderDatabase:
         *,
         expected_signer: Ed25519PublicKey | bytes | None = None,
         what: str = "holder database",
+        body_digest: bytes | None = None,
     ) -> HolderDatabase:
-        """Parse and verify untrusted bytes (bounds-checked; signature checked before use)."""
+        """Parse and verify untrusted bytes (bounds-checked; signature checked before use).
+
+        ``body_digest`` (SHA-512 of everything before the signature) lets :meth:`read` hash a
+        file with buffered reads instead of touching every page of its mapping.
+        """
         view = memoryview(data)
         if len(view) < SIGNATURE_SIZE + SIGNER_KEY_SIZE:
             raise ProtocolError(f"{what}: {len(view)} bytes is too short to be a database")
@@ -344,7 +349,8 @@ class HolderDatabase:
             )
         signer_key = body[-SIGNER_KEY_SIZE:].tobytes()
         _check_signer(signer_key, expected_signer, what)
-        _verify(signer_key, signature, _DB_CONTEXT, hashlib.sha512(body).digest(), what)
+        digest = body_digest if body_digest is not None else hashlib.sha512(body).digest()
+        _verify(signer_key, signature, _DB_CONTEXT, digest, what)
         entries, payloads = _read_tables(
             reader, entry_count, record_count, payload_bytes, label_size
         )
@@ -360,14 +366,25 @@ class HolderDatabase:
     def read(
         cls, path: str | Path, *, expected_signer: Ed25519PublicKey | bytes | None = None
     ) -> HolderDatabase:
-        """Map a database file (no copy of the label table) and verify it."""
+        """Map a database file and verify it; only the tag table is copied into memory, labels
+        and payloads are paged in on lookup."""
         path = Path(path)
         try:
             with open(path, "rb") as handle:
                 mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                digest = hashlib.sha512()
+                remaining = max(len(mapped) - SIGNATURE_SIZE, 0)
+                while remaining:
+                    block = handle.read(min(remaining, 8 << 20))
+                    if not block:
+                        break
+                    digest.update(block)
+                    remaining -= len(block)
         except (OSError, ValueError) as error:
             raise IntegrityError(f"{path}: cannot read holder database ({error})") from error
-        return cls.from_bytes(mapped, expected_signer=expected_signer, what=str(path))
+        return cls.from_bytes(
+            mapped, expected_signer=expected_signer, what=str(path), body_digest=digest.digest()
+        )
 
     # ---- deltas -----------------------------------------------------------------------------
 
