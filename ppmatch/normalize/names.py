@@ -96,6 +96,8 @@ def _words(text: str) -> list[str]:
     if "ª" in text:  # Mª: the Spanish abbreviation of María (NFKC would make it "Ma")
         text = re.sub(r"[Mm]ª\.?", "MARIA ", text)
     text = unicodedata.normalize("NFKC", text)
+    if "\u200c" in text or "\u200d" in text:  # (non-)joiners inside one word: حسن‌زاده
+        text = text.replace("\u200c", "").replace("\u200d", "")
     if "." in text:
         text = _ABBREVIATED.sub(lambda m: _ABBREVIATIONS[m.group(1).upper()] + " ", text)
     if any(c.isdigit() for c in text):
