@@ -1,0 +1,124 @@
+"""``ppmatch simulate`` and ``ppmatch demo`` from the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+
+def ppmatch(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "from ppmatch.cli.main import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("simulate")
+    result = ppmatch(
+        "synth",
+        "--travelers",
+        "60",
+        "--felons",
+        "120",
+        "--overlap",
+        "20",
+        "--seed",
+        "3",
+        "--out",
+        str(folder),
+    )
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def test_simulate_writes_matches_summary_and_transcript(data, tmp_path):
+    out = tmp_path / "matches.csv"
+    transcript = tmp_path / "transcript"
+    result = ppmatch(
+        "simulate",
+        "--holder",
+        str(data / "felons.csv"),
+        "--querier",
+        str(data / "travelers.csv"),
+        "--out",
+        str(out),
+        "--transcript",
+        str(transcript),
+        "--workers",
+        "1",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    summary = json.loads(lines[0])
+    assert summary["holder_records"] == 60 and summary["querier_records"] == 30
+    assert (
+        summary["tokens_evaluated"] % 30 == 0
+        and summary["tokens_evaluated"] >= summary["querier_tokens"]
+    )
+    assert summary["bytes_querier_to_holder"] > 0 and summary["bytes_holder_to_querier"] > 0
+    assert set(summary["seconds"]) >= {"publish", "prepare", "evaluate", "finish"}
+    matches = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(matches.columns[:6]) == [
+        "querier_record_id",
+        "holder_record_id",
+        "holder_handle",
+        "score",
+        "decision",
+        "matched",
+    ]
+    assert set(matches.decision) <= {"match", "review"}
+    index = json.loads((transcript / "transcript.json").read_text())
+    assert [m["direction"] for m in index] == [
+        "holder-to-querier",
+        "querier-to-holder",
+        "holder-to-querier",
+    ]
+    assert (transcript / "holder-database.ppmdb").stat().st_size == index[0]["bytes"]
+
+
+def test_simulate_missing_file_is_one_clear_error(tmp_path):
+    result = ppmatch(
+        "simulate",
+        "--holder",
+        str(tmp_path / "nope.csv"),
+        "--querier",
+        str(tmp_path / "x.csv"),
+        "--out",
+        str(tmp_path / "m.csv"),
+        "--workers",
+        "1",
+    )
+    assert result.returncode == 2
+    assert "nope.csv" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_demo_runs_both_directions_and_writes_the_report(tmp_path):
+    result = ppmatch(
+        "demo",
+        "--out",
+        str(tmp_path),
+        "--travelers",
+        "80",
+        "--felons",
+        "150",
+        "--overlap",
+        "20",
+        "--workers",
+        "1",
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "agency-a screens agency-b" in result.stdout and "precision" in result.stdout
+    report = (tmp_path / "report.html").read_text()
+    assert "<svg" in report and "agency-b screens agency-a" in report
+    assert (tmp_path / "matches-agency-a-screens-agency-b.csv").exists()
