@@ -183,7 +183,8 @@ class Holder:
         """Publish a signed database of ``records`` (a file path, DataFrame or RecordBatches).
 
         With ``out`` the database is streamed to that file in bounded memory and mapped back;
-        without it, a database too large for memory is streamed to a temporary file.
+        without it, a database too large for memory is streamed to an unlinked temporary
+        file and mapped.
         """
         started = time.perf_counter()
         stats = PublishStats()
@@ -209,6 +210,8 @@ class Holder:
                 path = Path(out) if out is not None else Path(tempfile.mkstemp(suffix=".ppmdb")[1])
                 write_database_file(path, self._header(), sorter, payloads, self._signing_key)
                 database = HolderDatabase.read(path)
+                if out is None:
+                    path.unlink()  # the mapping stays valid; the space is freed with it
         finally:
             sorter.close()
         if out is not None and not stats.spilled:
