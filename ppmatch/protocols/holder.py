@@ -8,6 +8,7 @@ is the element count (and so the number of padded records), which it charges to 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -207,7 +208,7 @@ class Holder:
                 database = HolderDatabase(self._header(), entries, payloads, np.zeros(0, np.uint64))
                 database = database.signed(self._signing_key)
             else:
-                path = Path(out) if out is not None else Path(tempfile.mkstemp(suffix=".ppmdb")[1])
+                path = Path(out) if out is not None else _temporary_path()
                 write_database_file(path, self._header(), sorter, payloads, self._signing_key)
                 database = HolderDatabase.read(path)
                 if out is None:
@@ -324,3 +325,9 @@ class Holder:
         stats.history.append(count)
         stats.seconds += time.perf_counter() - started
         return response
+
+
+def _temporary_path() -> Path:
+    descriptor, name = tempfile.mkstemp(prefix="ppmatch-", suffix=".ppmdb")
+    os.close(descriptor)
+    return Path(name)
