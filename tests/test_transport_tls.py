@@ -30,6 +30,20 @@ async def whoami(request):
     )
 
 
+def start(server):
+    loop = asyncio.new_event_loop()
+    port = loop.run_until_complete(server.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    return loop, thread, port
+
+
+def stop(server, loop, thread):
+    asyncio.run_coroutine_threadsafe(server.close(), loop).result(5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     pki = build_test_pki(tmp_path_factory.mktemp("pki"))
@@ -43,14 +57,9 @@ def served(tmp_path_factory):
         ssl_context=context,
         max_body=1024,
     )
-    loop = asyncio.new_event_loop()
-    port = loop.run_until_complete(server.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
+    loop, thread, port = start(server)
     yield pki, f"https://127.0.0.1:{port}"
-    asyncio.run_coroutine_threadsafe(server.close(), loop).result(5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    stop(server, loop, thread)
 
 
 def client(pki, issued=None):
@@ -96,3 +105,35 @@ def test_oversized_body_is_413_and_garbage_is_400(served):
     ):
         tls.sendall(b"NOT HTTP AT ALL\r\n\r\n")
         assert tls.recv(100).startswith(b"HTTP/1.1 400")
+
+
+def test_authorize_refuses_from_the_request_head_before_any_body(served):
+    pki, _ = served
+    seen = []
+
+    def authorize(tls):
+        seen.append(tls["client_cert_name"])
+        return "not this one" if "CN=beta-intern" in tls["client_cert_name"] else None
+
+    context = server_ssl_context(
+        pki.holder_server.certificate, pki.holder_server.key, pki.querier_ca.path
+    )
+    server = MutualTLSServer(
+        Starlette(routes=[Route("/whoami", whoami, methods=["GET", "POST"])]),
+        host="127.0.0.1",
+        port=0,
+        ssl_context=context,
+        max_body=1024,
+        authorize=authorize,
+    )
+    loop, thread, port = start(server)
+    try:
+        with client(pki, pki.other_client) as http:
+            # 403 (not 413): refused on the head, the oversized body was never read
+            response = http.post(f"https://127.0.0.1:{port}/whoami", content=b"x" * 5000)
+        assert response.status_code == 403 and response.json()["message"] == "not this one"
+        with client(pki, pki.querier_client) as http:
+            assert http.get(f"https://127.0.0.1:{port}/whoami").status_code == 200
+        assert len(seen) == 2
+    finally:
+        stop(server, loop, thread)

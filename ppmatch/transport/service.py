@@ -53,9 +53,8 @@ def error_response(error: PpmatchError, status: int | None = None) -> JSONRespon
     )
 
 
-def peer_from_scope(request: Request, service: HolderService) -> Peer:
-    """The agreement party behind the client certificate, or ``AgreementError`` (403)."""
-    tls = request.scope.get("extensions", {}).get("tls") or {}
+def peer_from_tls(tls: dict, service: HolderService) -> Peer:
+    """The agreement party behind a verified client certificate, or ``AgreementError``."""
     chain = tls.get("client_cert_chain") or []
     if not chain:
         raise AgreementError("no client certificate: this service requires mutual TLS")
@@ -68,6 +67,21 @@ def peer_from_scope(request: Request, service: HolderService) -> Peer:
             f"is not listed for party {querier.name!r} in agreement {service.role.agreement.id}"
         )
     return Peer(querier.name, "https", fingerprint, certificate.subject.rfc4514_string())
+
+
+def refuse_unlisted(service: HolderService):
+    """The server's connection-level check: refuse (and audit) before reading any body."""
+
+    def authorize(tls: dict) -> str | None:
+        try:
+            peer_from_tls(tls, service)
+        except AgreementError as error:
+            service.audit.append("refusal", reason="certificate", message=str(error)[:200])
+            service.audit.checkpoint()
+            return str(error)
+        return None
+
+    return authorize
 
 
 OPENAPI = {
@@ -120,8 +134,8 @@ def create_app(service: HolderService, database_path: Path) -> Starlette:
 
     def guarded(handler):
         async def endpoint(request: Request) -> Response:
-            try:
-                peer = peer_from_scope(request, service)
+            try:  # also checked by the server before the body; kept for other ASGI servers
+                peer = peer_from_tls(request.scope.get("extensions", {}).get("tls") or {}, service)
             except AgreementError as error:
                 service.audit.append("refusal", reason="certificate", message=str(error)[:200])
                 service.audit.checkpoint()
@@ -218,7 +232,11 @@ def serve(
 
     context = server_ssl_context(certificate, private_key, client_ca, key_password=key_password)
     server = MutualTLSServer(
-        create_app(service, database_path), host=host, port=port, ssl_context=context
+        create_app(service, database_path),
+        host=host,
+        port=port,
+        ssl_context=context,
+        authorize=refuse_unlisted(service),
     )
 
     async def main() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -69,7 +70,12 @@ def tls_scope_extension(ssl_object: ssl.SSLObject) -> dict[str, Any]:
 
 
 class MutualTLSServer:
-    """Serve ``app`` over HTTPS with client certificates visible to the app."""
+    """Serve ``app`` over HTTPS with client certificates visible to the app.
+
+    ``authorize`` (optional) sees the ``tls`` extension when a request's head has arrived and
+    returns a refusal message or ``None``; a refused request gets 403 before its body is read,
+    so a client the app would refuse cannot make the server buffer a large body.
+    """
 
     def __init__(
         self,
@@ -80,8 +86,10 @@ class MutualTLSServer:
         ssl_context: ssl.SSLContext,
         max_body: int = 1 << 30,
         idle_timeout: float = 60.0,
+        authorize: Callable[[dict[str, Any]], str | None] | None = None,
     ) -> None:
         self.app = app
+        self.authorize = authorize
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
@@ -116,7 +124,7 @@ class MutualTLSServer:
         connection = h11.Connection(h11.SERVER, max_incomplete_event_size=1 << 16)
         try:
             while True:
-                request, body = await self._read_request(connection, reader, writer)
+                request, body = await self._read_request(connection, reader, writer, tls)
                 if request is None:
                     break
                 scope = {
@@ -151,7 +159,9 @@ class MutualTLSServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _read_request(self, connection, reader, writer) -> tuple[h11.Request | None, bytes]:
+    async def _read_request(
+        self, connection, reader, writer, tls
+    ) -> tuple[h11.Request | None, bytes]:
         request, chunks, size = None, [], 0
         while True:
             try:
@@ -166,6 +176,18 @@ class MutualTLSServer:
                     return None, b""
                 continue
             if isinstance(event, h11.Request):
+                refusal = self.authorize(tls) if self.authorize is not None else None
+                if refusal is not None:
+                    body = json.dumps({"error": "AgreementError", "message": refusal}).encode()
+                    await self._send_simple(
+                        connection,
+                        writer,
+                        403,
+                        body,
+                        content_type="application/json",
+                        extra=[("x-ppmatch-error", "AgreementError")],
+                    )
+                    return None, b""
                 request = event
             elif isinstance(event, h11.Data):
                 size += len(event.data)
@@ -178,12 +200,15 @@ class MutualTLSServer:
             elif isinstance(event, h11.ConnectionClosed):
                 return None, b""
 
-    async def _send_simple(self, connection, writer, status: int, text: bytes) -> None:
+    async def _send_simple(
+        self, connection, writer, status: int, text: bytes, *, content_type="text/plain", extra=()
+    ) -> None:
         with contextlib.suppress(h11.LocalProtocolError):
             headers = [
-                ("content-type", "text/plain"),
+                ("content-type", content_type),
                 ("content-length", str(len(text))),
                 ("connection", "close"),
+                *extra,
             ]
             writer.write(connection.send(h11.Response(status_code=status, headers=headers)))
             writer.write(connection.send(h11.Data(data=text)))
