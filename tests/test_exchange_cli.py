@@ -5,6 +5,7 @@ output file left behind. Commands run in-process through the same ``main()`` as 
 script (fast); the kill test runs a real process and SIGKILLs it.
 """
 
+import csv
 import json
 import multiprocessing
 import os
@@ -415,3 +416,37 @@ def assert_same_database(resumed, reference, setup):
     assert (a.entries.entry_ids == b.entries.entry_ids).all()
     assert (a.payloads.handles == b.payloads.handles).all()
     assert a.entries.labels.shape == b.entries.labels.shape
+
+
+def test_delta_expunges_a_record_from_the_querier_copy(tmp_path, capsys):
+    s = setup_two_agencies(tmp_path / "agencies")
+    db, db2, delta = tmp_path / "v0.ppmdb", tmp_path / "v1-holder.ppmdb", tmp_path / "d.ppmdelta"
+    state = tmp_path / "state"
+    assert cli(capsys, "holder", "publish", *holder_args(s, "--records", s.felons, "--out", db, "--state", state))[0] == 0  # fmt: skip
+    code, out, err = cli(
+        capsys, "holder", "delta",
+        *holder_args(s, "--database", db, "--out", delta, "--database-out", db2, "--remove", "F0000", "--state", state),
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["removed"] == 1 and json.loads(out)["version"] == 1
+    querier_copy = tmp_path / "v1-querier.ppmdb"
+    code, out, err = cli(
+        capsys, "query", "apply-delta",
+        *querier_args(s, "--database", db, "--delta", delta, "--out", querier_copy),
+    )  # fmt: skip
+    assert code == 0, err
+    assert querier_copy.read_bytes() == db2.read_bytes()  # both copies are the same version
+
+    work = tmp_path / "work"
+    cli(capsys, "query", "prepare", *querier_args(s, "--travelers", s.travelers, "--database", querier_copy, "--out", tmp_path / "r.ppm", "--work", work))  # fmt: skip
+    cli(capsys, "holder", "evaluate", *holder_args(s, "--request", tmp_path / "r.ppm", "--out", tmp_path / "a.ppm", "--state", state))  # fmt: skip
+    code, out, err = cli(capsys, "query", "finish", *querier_args(s, "--response", tmp_path / "a.ppm", "--database", querier_copy, "--out", tmp_path / "m.csv", "--work", work))  # fmt: skip
+    assert code == 0, err
+    with open(tmp_path / "m.csv", encoding="utf-8") as handle:
+        matched = {
+            row["holder_record_id"] for row in csv.DictReader(handle) if row["decision"] == "match"
+        }
+    assert matched == {felon for _, felon in s.truth} - {"F0000"}
+
+    # a delta applied to the wrong base version is refused, nothing written
+    refused(capsys, 4, "apply the deltas in order", "query", "apply-delta", *querier_args(s, "--database", querier_copy, "--delta", delta, "--out", tmp_path / "v2.ppmdb"), output=tmp_path / "v2.ppmdb")  # fmt: skip

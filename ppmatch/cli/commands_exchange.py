@@ -280,6 +280,54 @@ def holder_publish(
     _emit({"database": str(out), **asdict(summary)})
 
 
+@holder_app.command("delta")
+def holder_delta(
+    agreement: AgreementOpt,
+    keys: KeysOpt,
+    party: PartyOpt,
+    database: Annotated[Path, typer.Option("--database", help="Current database version.")],
+    out: Annotated[Path, typer.Option("--out", help="Delta file for the querier.")],
+    database_out: Annotated[
+        Path, typer.Option("--database-out", help="The holder's next database version.")
+    ],
+    add: Annotated[
+        Path | None, typer.Option("--add", help="New conviction records (CSV/Parquet).")
+    ] = None,
+    remove: Annotated[
+        list[str] | None, typer.Option("--remove", help="Record id to tombstone (repeat).")
+    ] = None,
+    remove_file: Annotated[
+        Path | None, typer.Option("--remove-file", help="File of record ids, one per line.")
+    ] = None,
+    state: StateOpt = None,
+    workers: WorkersOpt = 1,
+    passphrase_file: PassOpt = None,
+) -> None:
+    """Add records and tombstone expunged ones: a signed delta plus the next database version."""
+    from dataclasses import asdict
+
+    from ppmatch.errors import InputError
+    from ppmatch.exchange.holder_side import publish_delta
+
+    removed = list(remove or [])
+    if remove_file is not None:
+        try:
+            lines = remove_file.read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise InputError(f"{remove_file}: cannot read ({error.strerror})") from error
+        removed += [line.strip() for line in lines if line.strip()]
+    role = _role(agreement, keys, party, passphrase_file)
+    summary = publish_delta(
+        role, database, out, database_out, add=add, remove=removed, workers=workers
+    )
+    state_dir = _holder_state(state, party)
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    audit = role.audit_log(state_dir / "audit.jsonl")
+    audit.append("publish", delta=True, **asdict(summary))
+    audit.checkpoint()
+    _emit({"delta": str(out), "database": str(database_out), **asdict(summary)})
+
+
 @holder_app.command("evaluate")
 def holder_evaluate(
     agreement: AgreementOpt,
@@ -413,6 +461,23 @@ def query_finish(
     work_dir = _query_work(work, party)
     side = QuerierSide(role, work_dir / "audit.jsonl", workers=workers)
     _emit({"matches_file": str(out), **asdict(side.finish(response, work_dir, database, out))})
+
+
+@query_app.command("apply-delta")
+def query_apply_delta(
+    agreement: AgreementOpt,
+    keys: KeysOpt,
+    party: PartyOpt,
+    database: Annotated[Path, typer.Option("--database", help="Current database copy.")],
+    delta: Annotated[Path, typer.Option("--delta", help="Delta file from the holder.")],
+    out: Annotated[Path, typer.Option("--out", help="Next database version to write.")],
+    passphrase_file: PassOpt = None,
+) -> None:
+    """Apply the holder's delta (expunged records disappear); the result must verify."""
+    from ppmatch.exchange.querier_side import apply_delta
+
+    role = _role(agreement, keys, party, passphrase_file)
+    _emit({"database": str(out), **apply_delta(role, database, delta, out)})
 
 
 @query_app.command("run")

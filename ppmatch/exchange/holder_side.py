@@ -312,3 +312,48 @@ class HolderService:
             )
             self.audit.checkpoint()
             return sealed
+
+
+@dataclass
+class DeltaSummary:
+    base_version: int
+    version: int
+    added: int
+    removed: int
+    database_sha256: str
+
+
+def publish_delta(
+    role: RoleContext,
+    database_path: Path,
+    delta_out: Path,
+    database_out: Path,
+    *,
+    add: Path | None = None,
+    remove: list[str] | tuple[str, ...] = (),
+    workers: int = 1,
+) -> DeltaSummary:
+    """Add records and tombstone expunged ones: a signed delta for the querier, and the
+    holder's own next database version (byte-identical to the querier's after it applies the
+    delta)."""
+    from ppmatch.protocols.holder import Holder
+
+    database = load_database(role, database_path, holder_name=role.keys.name)
+    epoch, oprf_key = role.oprf_key(database.header.epoch)
+    config = screening_config(role.agreement, role.keys, epoch=epoch)
+    holder = Holder(
+        config, oprf_key=oprf_key, signing_key=role.keys.signing, workers=workers, database=database
+    )
+    if holder.public_key != database.public_key:
+        raise ProtocolError(f"{database_path}: not published with this holder's epoch-{epoch} key")
+    delta = holder.delta(add=add, remove=list(remove))
+    next_version = holder.database.to_bytes()
+    atomic_write_bytes(delta_out, delta.to_bytes())
+    atomic_write_bytes(database_out, next_version)
+    return DeltaSummary(
+        database.version,
+        holder.database.version,
+        len(delta.payloads),
+        len(delta.removed_handles),
+        hashlib.sha256(next_version).hexdigest(),
+    )

@@ -182,3 +182,24 @@ class QuerierSide:
         )
         self.audit.checkpoint()
         return summary
+
+
+def apply_delta(role: RoleContext, database_path: Path, delta_path: Path, out: Path) -> dict:
+    """The querier's copy of the next database version: verified against the holder's
+    signature over the result, then written atomically."""
+    from ppmatch.protocols.database import HolderDelta
+
+    database = load_database(role, database_path)
+    try:
+        data = Path(delta_path).read_bytes()
+    except OSError as error:
+        raise ProtocolError(f"{delta_path}: cannot read delta ({error.strerror})") from error
+    delta = HolderDelta.from_bytes(data, expected_signer=role.partner.signing_public_key)
+    updated = database.apply(delta)
+    content = updated.to_bytes()
+    atomic_write_bytes(out, content)
+    return {
+        "version": updated.version,
+        "records": updated.record_count,
+        "database_sha256": hashlib.sha256(content).hexdigest(),
+    }
