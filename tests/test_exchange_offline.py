@@ -165,3 +165,12 @@ def test_querier_state_is_sealed_to_the_querier(world, tmp_path):
     state_file.write_bytes(bytes(data))
     with pytest.raises(IntegrityError, match="altered"):
         load_state(state_file, querier.keys)
+
+
+def test_querier_state_format_covers_every_pending_query_field():
+    from dataclasses import fields
+
+    from ppmatch.exchange.querier_state import STORED_FIELDS
+    from ppmatch.protocols.querier import PendingQuery
+
+    assert {f.name for f in fields(PendingQuery)} == STORED_FIELDS

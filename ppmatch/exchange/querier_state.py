@@ -29,6 +29,23 @@ _HEADER = struct.Struct(">8sH16sQ32s32sB12s")
 _BODY_MAGIC = b"PPMQPEND"
 _STATE_INFO = b"ppmatch querier state key v1"
 _MAX_ITEMS = 100_000_000
+# Every field of ppmatch.protocols.querier.PendingQuery this format stores (a test keeps the two
+# in step, so a new protocol field cannot be silently dropped from the saved state).
+STORED_FIELDS = frozenset(
+    {
+        "request_id",
+        "request_digest",
+        "record_ids",
+        "rule_ids",
+        "inputs",
+        "blinds",
+        "blinded",
+        "owner",
+        "rule",
+        "is_band",
+        "real_tokens",
+    }
+)
 
 
 @dataclass
@@ -110,17 +127,17 @@ def _pending_from_bytes(data: bytes):
     is_band = np.frombuffer(reader.take(count, "band flags"), np.uint8).astype(bool)
     reader.finish()
     return PendingQuery(
-        request_id,
-        request_digest,
-        record_ids,
-        rule_ids,
-        inputs,
-        blinds,
-        blinded,
-        owner,
-        rule,
-        is_band,
-        real_tokens,
+        request_id=request_id,
+        request_digest=request_digest,
+        record_ids=record_ids,
+        rule_ids=rule_ids,
+        inputs=inputs,
+        blinds=blinds,
+        blinded=blinded,
+        owner=owner,
+        rule=rule,
+        is_band=is_band,
+        real_tokens=real_tokens,
     )
 
 
