@@ -347,7 +347,10 @@ def holder_evaluate(
     role = _role(agreement, keys, party, passphrase_file)
     service = HolderService(role, _holder_state(state, party), workers=workers)
     data = read_container(request, MessageType.EVALUATION_REQUEST)
-    response = service.evaluate(data, peer=Peer(role.partner.name, "file"), source=str(request))
+    try:
+        response = service.evaluate(data, peer=Peer(role.partner.name, "file"), source=str(request))
+    finally:
+        service.close()
     atomic_write_bytes(out, response)
     _emit({"response": str(out), "bytes": len(response)})
 
@@ -390,18 +393,21 @@ def holder_serve(
     def ready(bound: int) -> None:
         typer.echo(f"serving https://{host}:{bound} (agreement {role.agreement.id})", err=True)
 
-    serve(
-        service,
-        database,
-        host=host,
-        port=port,
-        certificate=tls_cert,
-        private_key=tls_key,
-        client_ca=client_ca,
-        key_password=role.passphrase,
-        port_file=port_file,
-        on_ready=ready,
-    )
+    try:
+        serve(
+            service,
+            database,
+            host=host,
+            port=port,
+            certificate=tls_cert,
+            private_key=tls_key,
+            client_ca=client_ca,
+            key_password=role.passphrase,
+            port_file=port_file,
+            on_ready=ready,
+        )
+    finally:
+        service.close()
 
 
 # ---- querier ---------------------------------------------------------------------------------

@@ -225,6 +225,10 @@ class HolderService:
             if stored.stat().st_mtime < cutoff:
                 stored.unlink(missing_ok=True)
 
+    def close(self) -> None:
+        """Stop the protocol holder's worker processes."""
+        self.holder.close()
+
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
         with open(self.state_dir / "holder.lock", "a+b") as lock:
@@ -346,7 +350,8 @@ def publish_delta(
     )
     if holder.public_key != database.public_key:
         raise ProtocolError(f"{database_path}: not published with this holder's epoch-{epoch} key")
-    delta = holder.delta(add=add, remove=list(remove))
+    with holder:
+        delta = holder.delta(add=add, remove=list(remove))
     next_version = holder.database.to_bytes()
     atomic_write_bytes(delta_out, delta.to_bytes())
     atomic_write_bytes(database_out, next_version)

@@ -68,8 +68,8 @@ class QuerierSide:
         the session id the holder's response carries.
         """
         database = load_database(self.role, database_path)
-        querier = self._querier(database)
-        request = querier.prepare(travelers)
+        with self._querier(database) as querier:
+            request = querier.prepare(travelers)
         pending = querier._pending[request.request_id]  # the protocol keeps it per request id
         session_id = secrets.token_bytes(16)
         sealed = seal(
@@ -145,8 +145,9 @@ class QuerierSide:
         response = EvaluationResponse.from_bytes(
             envelope.body, max_elements=querier.config.max_request_elements
         )
-        querier._pending[state.pending.request_id] = state.pending
-        result = querier.finish(response, database)
+        querier._pending[state.pending.request_id] = state.pending  # restore, as prepare left it
+        with querier:
+            result = querier.finish(response, database)
         frame = result.to_frame()
         atomic_write_bytes(results_out, frame.to_csv(index=False).encode("utf-8"))
         save_state(
