@@ -174,3 +174,23 @@ def test_querier_state_format_covers_every_pending_query_field():
     from ppmatch.protocols.querier import PendingQuery
 
     assert {f.name for f in fields(PendingQuery)} == STORED_FIELDS
+
+
+def test_parallel_publish_matches_serial_publish(world, tmp_path):
+    from ppmatch.protocols.database import HolderDatabase
+
+    setup, holder, _, database, _ = world
+    parallel = tmp_path / "parallel.ppmdb"
+    summary = publish_database(
+        holder,
+        setup.felons,
+        parallel,
+        work_dir=tmp_path / "w",
+        resume=False,
+        chunk_rows=8,
+        workers=2,
+    )
+    assert summary.chunks == 4 and summary.records == 30
+    a, b = HolderDatabase.read(parallel), HolderDatabase.read(database)
+    assert (a.entries.tags == b.entries.tags).all()
+    assert (a.payloads.handles == b.payloads.handles).all()
