@@ -25,7 +25,12 @@ err_console = Console(stderr=True)
 _debug = False
 
 # Command modules, one per area (data, linkage, screening, exchange).
-_COMMAND_MODULES: list[str] = ["commands_screening", "commands_data", "commands_exchange"]
+_COMMAND_MODULES: list[str] = [
+    "commands_screening",
+    "commands_data",
+    "commands_exchange",
+    "commands_modes",
+]
 
 
 @app.callback()

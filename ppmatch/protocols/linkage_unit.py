@@ -141,8 +141,9 @@ class MatchReport:
 
 @dataclass(frozen=True)
 class LinkedRecord:
-    """One agency's view of a match: its record id, the other side's opaque index, similarity."""
+    """One agency's view of a match: its record and index, the other side's opaque index."""
 
+    own_index: int
     record_id: str
     other_index: int
     similarity: float
@@ -175,7 +176,7 @@ class LinkageUnitParty:
         if len(report.own_indices) and int(report.own_indices.max()) >= size:
             raise ProtocolError(f"linkage-unit report: own index beyond the {size} submitted")
         return [
-            LinkedRecord(self._record_ids[int(own)], int(other), float(score))
+            LinkedRecord(int(own), self._record_ids[int(own)], int(other), float(score))
             for own, other, score in zip(
                 report.own_indices, report.other_indices, report.similarities, strict=True
             )
