@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ppmatch.errors import AgreementError, PpmatchError, ProtocolError
+from ppmatch.errors import AgreementError, InputError, PpmatchError, ProtocolError
 from ppmatch.exchange.atomic import atomic_write_bytes, fsync_directory
 from ppmatch.exchange.budget import BudgetLedger
 from ppmatch.exchange.checkpoint_format import chunk_from_bytes, chunk_to_bytes
@@ -30,9 +30,12 @@ from ppmatch.exchange.roles import RoleContext
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror})") from error
     return digest.hexdigest()
 
 

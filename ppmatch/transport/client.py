@@ -42,9 +42,11 @@ class TransportError(PpmatchError):
 def client_ssl_context(
     certificate: Path, private_key: Path, server_ca: Path, *, key_password: bytes | None = None
 ) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(server_ca))
+    from ppmatch.transport.tls_server import load_tls_files
+
+    context = ssl.create_default_context()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(certificate, private_key, password=key_password)
+    load_tls_files(context, certificate, private_key, server_ca, key_password)
     return context
 
 

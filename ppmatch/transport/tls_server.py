@@ -43,10 +43,35 @@ def server_ssl_context(
     """TLS 1.2+ server context that demands a client certificate issued by ``client_ca``."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(certificate, private_key, password=key_password)
-    context.load_verify_locations(cafile=client_ca)
+    load_tls_files(context, certificate, private_key, client_ca, key_password)
     context.verify_mode = ssl.CERT_REQUIRED
     return context
+
+
+def load_tls_files(
+    context: ssl.SSLContext,
+    certificate: Path,
+    private_key: Path,
+    ca: Path,
+    key_password: bytes | None,
+) -> None:
+    """Load our certificate/key and the trusted CA, naming the file that fails."""
+    from ppmatch.errors import KeyFileError
+
+    try:
+        context.load_cert_chain(certificate, private_key, password=key_password)
+    except (OSError, ssl.SSLError) as error:
+        raise KeyFileError(
+            f"{certificate} / {private_key}: cannot load the TLS certificate and key "
+            f"({getattr(error, 'strerror', None) or error}); check the paths, that they belong "
+            "together, and the key passphrase"
+        ) from None
+    try:
+        context.load_verify_locations(cafile=ca)
+    except (OSError, ssl.SSLError) as error:
+        raise KeyFileError(
+            f"{ca}: cannot load the CA certificate ({getattr(error, 'strerror', None) or error})"
+        ) from None
 
 
 def tls_scope_extension(ssl_object: ssl.SSLObject) -> dict[str, Any]:
