@@ -131,6 +131,10 @@ class MutualResult:
     matched_record_ids: tuple[str, ...]
 
 
+def _output_kind(cardinality_only: bool) -> str:
+    return "cardinality-only" if cardinality_only else "record-level"
+
+
 class _Side:
     """Common state: own distinct keys in a private shuffled order, mapped to record ids."""
 
@@ -221,9 +225,9 @@ class PsiResponder(_Side):
         check_suite(hello.suite, self.suite, "mutual PSI hello")
         if hello.cardinality_only != self.cardinality_only:
             raise ProtocolError(
-                "mutual PSI hello: the initiator asked for "
-                f"{'cardinality-only' if hello.cardinality_only else 'record-level'} output, "
-                "this responder is configured for the other"
+                f"mutual PSI hello: the initiator asked for {_output_kind(hello.cardinality_only)} "
+                f"output, this responder is configured for {_output_kind(self.cardinality_only)} "
+                "output (both must use the same --cardinality-only setting)"
             )
         self._session_id = hello.session_id
         other_doubled = self._dh.reblind(hello.elements, "mutual PSI hello element")
