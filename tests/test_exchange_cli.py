@@ -359,7 +359,7 @@ def test_wrong_agreement_expired_agreement_and_wrong_passphrase(tmp_path, capsys
 
 def test_killed_publish_resumes_to_the_same_database(tmp_path, capsys):
     setup = setup_two_agencies(tmp_path / "agencies")
-    felons, _, _ = write_datasets(tmp_path, felons=120, travelers=2, overlap=1)
+    felons, travelers, _ = write_datasets(tmp_path, felons=120, travelers=2, overlap=1)
     state, out, reference = (
         tmp_path / "state",
         tmp_path / "alpha.ppmdb",
@@ -395,7 +395,7 @@ def test_killed_publish_resumes_to_the_same_database(tmp_path, capsys):
     assert not work.exists()
     code, stdout, err = cli(capsys, "holder", "publish", *args, "--out", reference)
     assert code == 0, err
-    assert_same_database(out, reference, setup)
+    assert_same_database(out, reference, setup, travelers, tmp_path)
 
 
 def run_main(argv):
@@ -403,19 +403,37 @@ def run_main(argv):
     main()
 
 
-def assert_same_database(resumed, reference, setup):
+def assert_same_database(resumed, reference, setup, travelers, tmp_path):
+    from ppmatch.exchange.holder_side import HolderService, Peer
+    from ppmatch.exchange.querier_side import QuerierSide
+    from ppmatch.exchange.roles import load_role
     from ppmatch.protocols.database import HolderDatabase
 
     a, b = HolderDatabase.read(resumed), HolderDatabase.read(reference)
     if resumed.read_bytes() == reference.read_bytes():
         return  # publish is deterministic: byte-identical
     # Publish draws fresh payload keys and Shamir coefficients, so ciphertexts differ between
-    # two runs; everything derived from the keys and records must not.
+    # two runs; everything derived from the keys and records must not, and a query against
+    # either database must give the same results (so every reached payload decrypts the same).
     assert a.header == b.header
     assert (a.entries.tags == b.entries.tags).all()
     assert (a.entries.entry_ids == b.entries.entry_ids).all()
     assert (a.payloads.handles == b.payloads.handles).all()
     assert a.entries.labels.shape == b.entries.labels.shape
+    holder = HolderService(
+        load_role(setup.agreement, setup.alpha_keys, "alpha", None), tmp_path / "compare"
+    )
+    side = QuerierSide(load_role(setup.agreement, setup.beta_keys, "beta", None), tmp_path / "a")
+    results = []
+    for database in (resumed, reference):
+        request, response = tmp_path / "q.ppm", tmp_path / "r.ppm"
+        side.prepare(travelers, database, request, tmp_path / "q")
+        response.write_bytes(
+            holder.evaluate(request.read_bytes(), peer=Peer("beta", "file"), source="q")
+        )
+        side.finish(response, tmp_path / "q", database, tmp_path / "m.csv")
+        results.append((tmp_path / "m.csv").read_text())
+    assert results[0] == results[1] and "F0000" in results[0]
 
 
 def test_delta_expunges_a_record_from_the_querier_copy(tmp_path, capsys):
