@@ -188,3 +188,16 @@ def test_fresh_blinds_are_distinct_canonical_and_non_zero(name: str) -> None:
     scalars = [group.decode_scalar(blind) for blind in blinds]
     assert len(set(scalars)) == 40 and 0 not in scalars
     assert len(set(blinded)) == 40  # same input, different blinds: unlinkable elements
+
+
+@pytest.mark.parametrize("name", SUITES)
+def test_identity_products_are_refused(name: str) -> None:
+    group = get_suite(name).group
+    point = get_suite(name).context(0).hash_to_group(b"x")
+    with pytest.raises(CryptoError):
+        group.mult(0, point)
+    with pytest.raises(CryptoError):
+        group.mult(group.order, point)
+    with pytest.raises(CryptoError):
+        group.generator_mult(0)
+    assert group.decode(group.encode(group.mult(5, point))) is not None

@@ -62,6 +62,8 @@ class P256:
 
     def __init__(self) -> None:
         self._generator = EccPoint(_GX, _GY, _CURVE)
+        # EccPoint.is_point_at_infinity() builds a new point per call; compare with one.
+        self._identity = EccPoint(0, 0, _CURVE)
 
     def map_to_group(self, uniform: bytes) -> EccPoint:
         u0 = int.from_bytes(uniform[:48], "big") % P
@@ -78,7 +80,7 @@ class P256:
 
     def mult(self, scalar: int, element: EccPoint) -> EccPoint:
         result = element * scalar
-        if result.is_point_at_infinity():
+        if result == self._identity:
             raise CryptoError("P-256: scalar multiplication gave the identity")
         return result
 
@@ -94,7 +96,7 @@ class P256:
         return pow(scalar, -1, ORDER)
 
     def encode(self, element: EccPoint) -> bytes:
-        if element.is_point_at_infinity():
+        if element == self._identity:
             raise CryptoError("P-256: the identity has no compressed encoding")
         x, y = element.xy
         return (2 + (int(y) & 1)).to_bytes(1, "big") + int(x).to_bytes(32, "big")
