@@ -46,11 +46,24 @@ def _emit(summary: dict) -> None:
     typer.echo(json.dumps(summary, sort_keys=True))
 
 
+def _passphrase(keys: Path, party: str, passphrase_file: Path | None) -> bytes | None:
+    """From --passphrase-file or the environment; else asked for on a terminal if needed."""
+    import sys
+
+    from ppmatch.exchange.keys import private_key_path, read_passphrase
+
+    passphrase = read_passphrase(passphrase_file)
+    if passphrase is None and sys.stdin.isatty():
+        path = private_key_path(keys, party)
+        if path.exists() and b"ENCRYPTED PRIVATE KEY" in path.read_bytes()[:64]:
+            passphrase = typer.prompt(f"Passphrase for {path}", hide_input=True).encode()
+    return passphrase
+
+
 def _role(agreement: Path, keys: Path, party: str, passphrase_file: Path | None):
-    from ppmatch.exchange.keys import read_passphrase
     from ppmatch.exchange.roles import load_role
 
-    return load_role(agreement, keys, party, read_passphrase(passphrase_file))
+    return load_role(agreement, keys, party, _passphrase(keys, party, passphrase_file))
 
 
 def _fingerprint(certificate: Path) -> str:
@@ -77,6 +90,9 @@ def keys_generate(
     holder: Annotated[
         bool, typer.Option("--holder", help="Also create the first OPRF epoch key.")
     ] = False,
+    ask_passphrase: Annotated[
+        bool, typer.Option("--ask-passphrase", help="Type the passphrase (hidden) instead.")
+    ] = False,
 ) -> None:
     """Create Ed25519 + X25519 keys (private file 0600, encrypted if a passphrase is given)."""
     from ppmatch.exchange.keys import (
@@ -87,6 +103,10 @@ def keys_generate(
     )
 
     passphrase = read_passphrase(passphrase_file)
+    if ask_passphrase and passphrase is None:
+        passphrase = typer.prompt(
+            "New key passphrase", hide_input=True, confirmation_prompt=True
+        ).encode()
     private_path, public_path = save_party_keys(generate_party_keys(party), out, passphrase)
     summary = {
         "private": str(private_path),
@@ -101,9 +121,9 @@ def keys_generate(
 @keys_app.command("rotate-oprf")
 def keys_rotate_oprf(keys: KeysOpt, party: PartyOpt, passphrase_file: PassOpt = None) -> None:
     """Start a new OPRF key epoch (publish a fresh database afterwards)."""
-    from ppmatch.exchange.keys import OprfEpochKeys, read_passphrase
+    from ppmatch.exchange.keys import OprfEpochKeys
 
-    _emit({"epoch": OprfEpochKeys(keys, party).rotate(read_passphrase(passphrase_file))})
+    _emit({"epoch": OprfEpochKeys(keys, party).rotate(_passphrase(keys, party, passphrase_file))})
 
 
 @keys_app.command("fingerprint")
@@ -188,9 +208,9 @@ def agreement_sign(
 ) -> None:
     """Add this party's Ed25519 signature over the agreement's canonical hash."""
     from ppmatch.exchange.agreement import read_agreement, save_agreement
-    from ppmatch.exchange.keys import load_party_keys, read_passphrase
+    from ppmatch.exchange.keys import load_party_keys
 
-    keys_loaded = load_party_keys(keys, party, read_passphrase(passphrase_file))
+    keys_loaded = load_party_keys(keys, party, _passphrase(keys, party, passphrase_file))
     signed = read_agreement(agreement).sign(party, keys_loaded.signing)
     save_agreement(agreement, signed)
     _emit({"agreement": str(agreement), "signed_by": sorted(signed.signatures)})
