@@ -62,13 +62,18 @@ def _peak_rss_mb() -> dict:
     return {"peak_rss_mb": round(own, 1), "peak_worker_rss_mb": round(children, 1)}
 
 
-def phase_publish(data: Path, workers: int) -> dict:
+def phase_publish(data: Path, workers: int, spill_limit_mb: int) -> dict:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from ppmatch.protocols import Holder, ScreeningConfig
 
     config = ScreeningConfig.default(linkage_secret=bytes.fromhex((data / "secret").read_text()))
-    holder = Holder(config, signing_key=Ed25519PrivateKey.generate(), workers=workers)
+    holder = Holder(
+        config,
+        signing_key=Ed25519PrivateKey.generate(),
+        workers=workers,
+        spill_limit=spill_limit_mb << 20,
+    )
     started = time.perf_counter()
     holder.publish(data / "felons.csv", out=data / "holder.ppmdb")
     seconds = time.perf_counter() - started
@@ -127,7 +132,7 @@ def phase_query(data: Path, workers: int) -> dict:
     }
 
 
-def run_phase(phase: str, data: Path, workers: int) -> dict:
+def run_phase(phase: str, data: Path, workers: int, spill_limit_mb: int) -> dict:
     """Run one phase in a fresh interpreter; returns its JSON report."""
     output = subprocess.run(
         [
@@ -139,6 +144,8 @@ def run_phase(phase: str, data: Path, workers: int) -> dict:
             str(data),
             "--workers",
             str(workers),
+            "--spill-limit-mb",
+            str(spill_limit_mb),
         ],
         check=True,
         capture_output=True,
@@ -226,6 +233,9 @@ def main() -> None:
     parser.add_argument(
         "--accuracy", action="store_true", help="synth + FEBRL4 accuracy via simulate"
     )
+    parser.add_argument(
+        "--spill-limit-mb", type=int, default=512, help="entries held in memory before spilling"
+    )
     parser.add_argument("--phase", choices=["publish", "query"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS / "screening.json")
@@ -235,7 +245,7 @@ def main() -> None:
     workers = args.workers or available_cores()
     if args.phase:
         report = (
-            phase_publish(args.data, workers)
+            phase_publish(args.data, workers, args.spill_limit_mb)
             if args.phase == "publish"
             else phase_query(args.data, workers)
         )
@@ -257,6 +267,7 @@ def main() -> None:
     per_element = 1 / rates["hash_to_group_per_s"] + 6 / rates["scalar_mult_per_s"]
     tokens_per_record = ScreeningConfig.default(linkage_secret=bytes(32)).tokens_per_record
     report = {
+        "spill_limit_mb": args.spill_limit_mb,
         "machine": {
             "cpu": platform.processor() or platform.machine(),
             "cores": available_cores(),
@@ -272,8 +283,8 @@ def main() -> None:
             generate(data, travelers=args.travelers, felons=felons, overlap=args.overlap, seed=11)
             (data / "secret").write_text(os.urandom(32).hex())
             synth_seconds = time.perf_counter() - started
-            publish = run_phase("publish", data, workers)
-            query = run_phase("query", data, workers)
+            publish = run_phase("publish", data, workers, args.spill_limit_mb)
+            query = run_phase("query", data, workers, args.spill_limit_mb)
         publish_bound = workers / (publish["tokens"] / publish["records"] * per_token)
         query_bound = workers / (tokens_per_record * per_element)
         run = {
