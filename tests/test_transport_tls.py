@@ -5,6 +5,7 @@ import hashlib
 import socket
 import ssl
 import threading
+import time
 
 import httpx
 import pytest
@@ -137,3 +138,56 @@ def test_authorize_refuses_from_the_request_head_before_any_body(served):
         assert len(seen) == 2
     finally:
         stop(server, loop, thread)
+
+
+def test_hypercorn_requires_but_does_not_expose_the_client_certificate(served, tmp_path):
+    """Why ppmatch has its own server: Hypercorn enforces mutual TLS but its ASGI scope carries
+    no ``tls`` extension, so a handler cannot tell which agency connected. If a future
+    Hypercorn adds it, this test fails and the choice can be revisited."""
+    import ssl as ssl_module
+
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    pki, _ = served
+    seen = []
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        seen.append(dict(scope.get("extensions") or {}))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.certfile, config.keyfile = str(pki.holder_server.certificate), str(pki.holder_server.key)
+    config.ca_certs, config.verify_mode = str(pki.querier_ca.path), ssl_module.CERT_REQUIRED
+    config.accesslog = config.errorlog = None
+    loop = asyncio.new_event_loop()
+    stopped = asyncio.Event()
+    task = loop.create_task(serve(app, config, shutdown_trigger=stopped.wait))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with client(pki, pki.querier_client) as http:
+                    assert http.get(f"https://127.0.0.1:{port}/").status_code == 200
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        with client(pki, None) as http, pytest.raises(httpx.TransportError):
+            http.get(f"https://127.0.0.1:{port}/")  # the certificate is required...
+        assert seen and "tls" not in seen[0]  # ...but the app never sees which one it was
+    finally:
+        loop.call_soon_threadsafe(stopped.set)
+        asyncio.run_coroutine_threadsafe(asyncio.wait_for(asyncio.shield(task), 5), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
