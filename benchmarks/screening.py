@@ -132,6 +132,65 @@ def phase_query(data: Path, workers: int) -> dict:
     }
 
 
+def phase_publish_memory(records: int, spill_limit_mb: int, out: Path) -> dict:
+    """The publish path's memory at scale without the CPU cost: chunks of random entries and
+    payloads of the real sizes go through the same spill / bucket sort / streaming write / sign
+    / map-back code as ``Holder.publish`` (the OPRF and tokenizer work is what is left out)."""
+    import numpy as np
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ppmatch.protocols import HolderDatabase, ScreeningConfig
+    from ppmatch.protocols.database import DatabaseHeader, EntryTable
+    from ppmatch.protocols.publish import (
+        EntrySorter,
+        label_size,
+        merge_payloads,
+        write_database_file,
+    )
+
+    config = ScreeningConfig.default(linkage_secret=bytes(32))
+    size = label_size(config)
+    rng = np.random.default_rng(1)
+    tokens_per_record, payload_size, chunk = 26, 80, 2_000
+    sorter = EntrySorter(size, spill_limit_mb << 20, workdir=out.parent)
+    payload_parts = []
+    started = time.perf_counter()
+    for first in range(0, records, chunk):
+        count = min(chunk, records - first)
+        entries = count * tokens_per_record
+        sorter.add(
+            EntryTable(
+                rng.integers(0, 2**64, entries, dtype=np.uint64),
+                rng.integers(0, 256, (entries, 12), dtype=np.uint8),
+                rng.integers(0, 256, (entries, size), dtype=np.uint8),
+            )
+        )
+        payload_parts.append(
+            (
+                rng.integers(1, 2**64, count, dtype=np.uint64),
+                np.full(count, payload_size, dtype=np.uint64),
+                rng.bytes(count * payload_size),
+            )
+        )
+    payloads = merge_payloads(payload_parts)
+    del payload_parts
+    header = DatabaseHeader(config.agreement_hash, config.suite, 1, bytes(32), 4, size)
+    write_database_file(out, header, sorter, payloads, Ed25519PrivateKey.generate())
+    sorter.close()
+    database = HolderDatabase.read(out)
+    seconds = time.perf_counter() - started
+    report = {
+        "records": records,
+        "entries": database.entry_count,
+        "database_bytes": out.stat().st_size,
+        "spilled_to_disk": sorter.spilled,
+        "seconds": round(seconds, 1),
+        **_peak_rss_mb(),
+    }
+    out.unlink()
+    return report
+
+
 def run_phase(phase: str, data: Path, workers: int, spill_limit_mb: int) -> dict:
     """Run one phase in a fresh interpreter; returns its JSON report."""
     output = subprocess.run(
@@ -236,6 +295,12 @@ def main() -> None:
     parser.add_argument(
         "--spill-limit-mb", type=int, default=512, help="entries held in memory before spilling"
     )
+    parser.add_argument(
+        "--publish-memory",
+        type=int,
+        metavar="N",
+        help="memory of the publish path for N records with random entries (no crypto)",
+    )
     parser.add_argument("--phase", choices=["publish", "query"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS / "screening.json")
@@ -252,6 +317,17 @@ def main() -> None:
         print(json.dumps(report))
         return
 
+    if args.publish_memory:
+        out = args.out.with_name(f"screening-publish-memory-{args.publish_memory}.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="ppmatch-bench-", dir=out.parent) as scratch:
+            report = phase_publish_memory(
+                args.publish_memory, args.spill_limit_mb, Path(scratch) / "holder.ppmdb"
+            )
+        report["spill_limit_mb"] = args.spill_limit_mb
+        print(json.dumps(report))
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        return
     if args.accuracy:
         out = args.out.with_name("screening-accuracy.json")
         out.parent.mkdir(parents=True, exist_ok=True)
