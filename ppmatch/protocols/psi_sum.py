@@ -200,7 +200,10 @@ class SumHolder:
         values: Sequence[int],
         *,
         key_bits: int = paillier.DEFAULT_KEY_BITS,
+        min_request_size: int = 1,
     ) -> None:
+        """``min_request_size``: refuse smaller query sets, so a querier cannot ask about one or
+        two people and read their values off the "aggregate"."""
         if len(keys) != len(values):
             raise ProtocolError(f"PSI-sum holder: {len(keys)} keys but {len(values)} values")
         self.suite = get_suite(suite)
@@ -211,6 +214,7 @@ class SumHolder:
         self._totals = totals
         self._dh = DHKey(self.suite)
         self._paillier = paillier.PaillierKey(key_bits)
+        self._min_request_size = min_request_size
         self._session_id: bytes | None = None
         self._revealed = False
 
@@ -218,6 +222,11 @@ class SumHolder:
         if self._session_id is not None:
             raise ProtocolError("PSI-sum holder: this session already answered a request")
         check_suite(request.suite, self.suite, "PSI-sum request")
+        if len(request.elements) < self._min_request_size:
+            raise ProtocolError(
+                f"PSI-sum request: {len(request.elements)} keys, below this holder's minimum "
+                f"query set of {self._min_request_size}"
+            )
         self._session_id = request.session_id
         reblinded = shuffled(self._dh.reblind(request.elements, "PSI-sum request element"))
         pairs = list(zip(self._dh.blind(list(self._totals)), self._totals.values(), strict=True))
