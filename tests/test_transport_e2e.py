@@ -1,6 +1,7 @@
 """End to end over mutual TLS: the holder service in one process, the querier in another."""
 
 import json
+import socket
 import ssl
 import subprocess
 import sys
@@ -54,7 +55,7 @@ def online(tmp_path_factory):
         ],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # generous: start-up imports are slow on a loaded machine
     while not port_file.exists():
         assert server.poll() is None, server.stderr.read()
         assert time.monotonic() < deadline, "holder service did not start"
@@ -174,10 +175,14 @@ def test_interrupted_online_query_resumes_without_a_second_charge(online, tmp_pa
 
 def test_unreachable_server_is_a_clear_error(online, tmp_path, capsys):
     root, pki, setup, database, url = online
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed_port = probe.getsockname()[1]
+    probe.close()  # nothing listens there now
     code, _, err = cli(
         capsys,
         "query", "run", "--agreement", setup.agreement, "--keys", setup.beta_keys,
-        "--party", "beta", "--server", "https://127.0.0.1:9", "--travelers", setup.travelers,
+        "--party", "beta", "--server", f"https://127.0.0.1:{closed_port}", "--travelers", setup.travelers,
         "--out", tmp_path / "m.csv", "--work", tmp_path / "w", "--retries", "1",
         "--tls-cert", pki.querier_client.certificate, "--tls-key", pki.querier_client.key,
         "--server-ca", pki.holder_ca.path,
