@@ -63,7 +63,11 @@ def online(tmp_path_factory):
     url = f"https://127.0.0.1:{port_file.read_text()}"
     yield root, pki, setup, database, url
     server.terminate()
-    server.wait(10)
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def query_run(root, pki, setup, url, work, out):
