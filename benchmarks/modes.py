@@ -154,7 +154,7 @@ def main() -> None:
     parser.add_argument("--overlap", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--suite", default="ristretto255-SHA512")
-    parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--threshold", type=float, default=0.92)
     args = parser.parse_args()
 
     schema = LinkageSchema.default()

@@ -104,7 +104,7 @@ def link_unit(
     out: Annotated[Path, typer.Option("--out", help="Pairs CSV to write.")],
     threshold: Annotated[
         float, typer.Option("--threshold", min=0.0, max=1.0, help="Minimum Dice similarity.")
-    ] = 0.9,
+    ] = 0.92,
     schema: Annotated[Path | None, _SCHEMA] = None,
 ) -> None:
     """Linkage unit: hardened CLKs to a neutral unit, which returns matched pairs to each side."""

@@ -200,7 +200,7 @@ class SumHolder:
         values: Sequence[int],
         *,
         key_bits: int = paillier.DEFAULT_KEY_BITS,
-        min_request_size: int = 1,
+        min_request_size: int = 0,
     ) -> None:
         """``min_request_size``: refuse smaller query sets, so a querier cannot ask about one or
         two people and read their values off the "aggregate"."""
