@@ -1,6 +1,10 @@
 """End to end over mutual TLS: the holder service in one process, the querier in another."""
 
+import csv
 import json
+import multiprocessing
+import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -11,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pki import build_test_pki
-from test_exchange_cli import cli
+from test_exchange_cli import cli, run_main
 from test_exchange_helpers import request_elements, setup_two_agencies
 
 from ppmatch.exchange.holder_side import HolderService, Peer, publish_database
@@ -21,7 +25,7 @@ from ppmatch.exchange.roles import load_role
 # The console script (``python -m ppmatch.cli.main`` would load the CLI module twice).
 CLI = [str(Path(sys.executable).parent / "ppmatch")]
 ELEMENTS = request_elements()
-DAILY = ELEMENTS * 7 // 2
+DAILY = ELEMENTS * 9 // 2
 
 
 def run_cli(*args, cwd):
@@ -40,7 +44,7 @@ def online(tmp_path_factory):
             "alpha": [pki.holder_server.fingerprint],
             "beta": [pki.querier_client.fingerprint],
         },
-        daily_tokens=DAILY,  # three 16-traveler queries fit, a fourth does not
+        daily_tokens=DAILY,  # four 16-traveler queries fit, a fifth does not
     )
     holder = load_role(setup.agreement, setup.alpha_keys, "alpha", None)
     database = root / "alpha.ppmdb"
@@ -192,6 +196,53 @@ def test_unreachable_server_is_a_clear_error(online, tmp_path, capsys):
         "--server-ca", pki.holder_ca.path,
     )  # fmt: skip
     assert code == 7 and "no usable answer after 2 attempts" in err and "Traceback" not in err
+
+
+def test_killed_batched_query_resumes_from_its_last_completed_batch(online, tmp_path, capsys):
+    """``query run --batch-rows 4`` is SIGKILLed after its first batch; ``--resume`` finishes
+    the other batches only and gives the same matches as one unbatched run."""
+    root, pki, setup, database, url = online
+    work, out = tmp_path / "work", tmp_path / "batched.csv"
+    args = [
+        "query", "run", "--agreement", setup.agreement, "--keys", setup.beta_keys,
+        "--party", "beta", "--server", url, "--travelers", setup.travelers, "--out", out,
+        "--work", work, "--batch-rows", "4", "--tls-cert", pki.querier_client.certificate,
+        "--tls-key", pki.querier_client.key, "--server-ca", pki.holder_ca.path,
+    ]  # fmt: skip
+    process = multiprocessing.get_context("fork").Process(
+        target=run_main, args=([*map(str, args)],)
+    )
+    process.start()
+    deadline = time.monotonic() + 60
+    progress = work / "progress.json"
+    while not (progress.exists() and "finish-0" in json.loads(progress.read_text())["done"]):
+        assert process.is_alive(), "the batched run finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    os.kill(process.pid, signal.SIGKILL)
+    process.join()
+    done_at_kill = set(json.loads(progress.read_text())["done"])
+    assert "finish-3" not in done_at_kill and not out.exists()
+    with tls_client(pki, pki.querier_client) as http:
+        charged = http.get(f"{url}/v1/budget").json()["used_today"]
+    code, stdout, err = cli(capsys, *args, "--resume")
+    assert code == 0, err
+    assert json.loads(stdout)["records"] == 16
+    done = json.loads(progress.read_text())["done"]
+    assert [step for step in done if step.startswith("prepare")] == [
+        f"prepare-{i}" for i in range(4)
+    ]
+    with open(out, encoding="utf-8") as handle:
+        found = {
+            (r["querier_record_id"], r["holder_record_id"])
+            for r in csv.DictReader(handle)
+            if r["decision"] == "match"
+        }
+    assert found == setup.truth
+    with tls_client(pki, pki.querier_client) as http:
+        used = http.get(f"{url}/v1/budget").json()["used_today"]
+    remaining = sum(f"evaluate-{i}" not in done_at_kill for i in range(4))
+    assert used - charged == remaining * 4 * (ELEMENTS // 16)  # completed batches not recharged
 
 
 # Last: it uses up the day's budget.

@@ -519,6 +519,10 @@ def query_run(
     server_ca: Annotated[Path, typer.Option("--server-ca", help="CA of the holder's server.")],
     work: WorkOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run.")] = False,
+    batch_rows: Annotated[
+        int,
+        typer.Option("--batch-rows", help="Travelers per request (0 = all in one request)."),
+    ] = 0,
     retries: Annotated[int, typer.Option("--retries", help="Retries per HTTP call.")] = 4,
     workers: WorkersOpt = 1,
     passphrase_file: PassOpt = None,
@@ -538,7 +542,9 @@ def query_run(
     with HolderClient(
         server, context, server_fingerprints=role.partner.tls_fingerprints, retries=retries
     ) as client:
-        summary = run_online_query(side, client, travelers, work_dir, out, resume=resume)
+        summary = run_online_query(
+            side, client, travelers, work_dir, out, resume=resume, batch_rows=batch_rows
+        )
     _emit({"matches_file": str(out), **asdict(summary)})
 
 

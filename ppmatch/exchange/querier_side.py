@@ -60,9 +60,12 @@ class QuerierSide:
         return Querier(config, workers=self.workers)
 
     def prepare(
-        self, travelers: Path, database_path: Path, request_out: Path, state_dir: Path
+        self, travelers, database_path: Path, request_out: Path, state_dir: Path
     ) -> PrepareSummary:
         """Blind the travelers' tokens into a signed request bundle; keep the secrets local.
+
+        ``travelers`` is anything the protocol's ``Querier.prepare`` reads: a CSV/Parquet
+        path, a DataFrame or ``RecordBatch`` chunks.
 
         The secrets go to ``state_dir/query-<session>.state``, where ``finish`` finds them by
         the session id the holder's response carries.
