@@ -217,4 +217,4 @@ def test_the_checks_above_can_fail(files):
     dh = DHKey(SUITE)
     group = get_suite(SUITE).group
     (hashed,) = unkeyed_hash_to_group([b"probe"])
-    assert dh.blind([b"probe"]) == [group.encode(group.mult(dh._key, hashed))]
+    assert dh.blind([b"probe"]) == [group.encode(group.mult(group.decode_scalar(dh._key), hashed))]

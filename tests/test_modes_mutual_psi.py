@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ppmatch.crypto import get_suite
+from ppmatch.crypto.dh import MIN_POOL_BATCH
 from ppmatch.errors import CryptoError, PpmatchError, ProtocolError
 from ppmatch.protocols._modes_simulate import simulate_psi
 from ppmatch.protocols.mutual_psi import (
@@ -20,6 +24,7 @@ from ppmatch.protocols.mutual_psi import (
 from ppmatch.synth import generate
 
 SUITE = "ristretto255-SHA512"
+SUITE_OBJ = get_suite(SUITE)
 
 
 def run(a_keys, b_keys, *, cardinality_only=False, suite=SUITE):
@@ -145,3 +150,25 @@ def test_protocol_misuse_is_refused(transcript):
         MutualHello.from_bytes(
             transcript[MutualHello].replace(b"ristretto255-SHA512", b"ristretto255-SHA999")
         )
+
+
+def test_process_pool_gives_the_same_intersection():
+    """Batches above the pool threshold are split across processes, in order."""
+    size = MIN_POOL_BATCH + 300
+    a_keys = [b"a%d" % i for i in range(size)]
+    b_keys = [b"a%d" % i for i in range(0, 2 * size, 2)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        a = PsiInitiator(SUITE, [f"A{i}" for i in range(size)], a_keys, pool=pool)
+        b = PsiResponder(SUITE, [f"B{i}" for i in range(size)], b_keys, pool=pool)
+        reply = b.reply(a.hello())
+        finish, a_result = a.finish(reply)
+        b_result = b.finish(finish)
+        bad = list(a.hello().elements)
+        bad[MIN_POOL_BATCH + 5] = b"\xff" * 32
+        with pytest.raises(CryptoError, match=rf"hello element\[{MIN_POOL_BATCH + 5}\]"):
+            PsiResponder(SUITE, ["b"], [b"x"], pool=pool).reply(
+                MutualHello(SUITE_OBJ, a.hello().session_id, False, bad)
+            )
+    assert a_result.intersection_size == b_result.intersection_size == (size + 1) // 2
+    assert a_result.matched_record_ids == tuple(sorted(f"A{i}" for i in range(0, size, 2)))

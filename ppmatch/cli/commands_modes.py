@@ -28,6 +28,7 @@ def _schema(path: Path | None):
 
 
 _SCHEMA = typer.Option("--schema", help="Linkage schema (JSON/TOML); default: built-in.")
+_WORKERS = typer.Option("--workers", help="Processes for the group operations (0 = all cores).")
 
 
 @app.command()
@@ -40,12 +41,19 @@ def stats(
     suite: Annotated[str, _SUITE] = "ristretto255-SHA512",
     key_rule: Annotated[str, _KEY_RULE] = "groups_sorted_dob",
     schema: Annotated[Path | None, _SCHEMA] = None,
+    workers: Annotated[int, _WORKERS] = 0,
 ) -> None:
     """PSI-sum: the querier learns only how many of its people the holder has, and a sum."""
     from ppmatch.protocols._modes_simulate import simulate_stats
 
     run = simulate_stats(
-        holder, querier, value_column, suite=suite, schema=_schema(schema), key_rule=key_rule
+        holder,
+        querier,
+        value_column,
+        suite=suite,
+        schema=_schema(schema),
+        key_rule=key_rule,
+        workers=workers or None,
     )
     typer.echo(
         json.dumps(
@@ -73,6 +81,7 @@ def psi(
     suite: Annotated[str, _SUITE] = "ristretto255-SHA512",
     key_rule: Annotated[str, _KEY_RULE] = "groups_sorted_dob",
     schema: Annotated[Path | None, _SCHEMA] = None,
+    workers: Annotated[int, _WORKERS] = 0,
 ) -> None:
     """Mutual DH-PSI: both agencies learn which of their records are shared (or only how many)."""
     from ppmatch.protocols._modes_simulate import simulate_psi
@@ -84,6 +93,7 @@ def psi(
         suite=suite,
         schema=_schema(schema),
         key_rule=key_rule,
+        workers=workers or None,
     )
     summary: dict[str, object] = {
         "mode": "mutual-psi-cardinality" if cardinality_only else "mutual-psi",

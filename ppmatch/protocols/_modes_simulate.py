@@ -8,9 +8,15 @@ for what an agreement would supply.
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ppmatch.crypto.dh import MIN_POOL_BATCH
+from ppmatch.crypto.parallel import available_cores
 from ppmatch.encoding import LinkageSchema
 from ppmatch.protocols._modes_records import (
     DEFAULT_KEY_RULE,
@@ -46,6 +52,18 @@ DEFAULT_SUITE = "ristretto255-SHA512"
 _SIMULATED_AGREEMENT = "simulated-modes-run"
 
 
+@contextmanager
+def _pool(records: int, workers: int | None) -> Iterator[Executor | None]:
+    """A process pool for the DH operations when there are cores and records enough."""
+    cores = workers or available_cores()
+    if cores < 2 or records < MIN_POOL_BATCH:
+        yield None
+        return
+    context = multiprocessing.get_context("spawn")  # safe beside threads
+    with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
+        yield pool
+
+
 def _keyer(schema: LinkageSchema, key_rule: str) -> ExactKeyer:
     return ExactKeyer(schema, secrets.token_bytes(32), _SIMULATED_AGREEMENT, rule_id=key_rule)
 
@@ -69,6 +87,7 @@ def simulate_stats(
     suite: str = DEFAULT_SUITE,
     schema: LinkageSchema | None = None,
     key_rule: str = DEFAULT_KEY_RULE,
+    workers: int | None = None,
 ) -> StatsRun:
     schema = schema or LinkageSchema.default()
     keyer = _keyer(schema, key_rule)
@@ -76,13 +95,14 @@ def simulate_stats(
     queried = load_records(querier_source, extra_fields=schema.extra_fields)
     holder_keys, querier_keys = keyer.keys(held.records), keyer.keys(queried.records)
     assert held.values is not None
-    holder = SumHolder(suite, holder_keys, held.values)
-    querier = SumQuerier(suite, querier_keys)
-    request = querier.request().to_bytes()
-    response = holder.respond(SumRequest.from_bytes(request)).to_bytes()
-    masked = querier.mask(SumResponse.from_bytes(response)).to_bytes()
-    reveal = holder.reveal(MaskedSum.from_bytes(masked)).to_bytes()
-    result = querier.finish(SumReveal.from_bytes(reveal))
+    with _pool(len(holder_keys) + len(querier_keys), workers) as pool:
+        holder = SumHolder(suite, holder_keys, held.values, pool=pool)
+        querier = SumQuerier(suite, querier_keys, pool=pool)
+        request = querier.request().to_bytes()
+        response = holder.respond(SumRequest.from_bytes(request)).to_bytes()
+        masked = querier.mask(SumResponse.from_bytes(response)).to_bytes()
+        reveal = holder.reveal(MaskedSum.from_bytes(masked)).to_bytes()
+        result = querier.finish(SumReveal.from_bytes(reveal))
     return StatsRun(
         result.intersection_size,
         result.total,
@@ -110,28 +130,32 @@ def simulate_psi(
     suite: str = DEFAULT_SUITE,
     schema: LinkageSchema | None = None,
     key_rule: str = DEFAULT_KEY_RULE,
+    workers: int | None = None,
 ) -> PsiRun:
     schema = schema or LinkageSchema.default()
     keyer = _keyer(schema, key_rule)
     a_records = load_records(a_source, extra_fields=schema.extra_fields).records
     b_records = load_records(b_source, extra_fields=schema.extra_fields).records
-    a = PsiInitiator(
-        suite,
-        [r.record_id for r in a_records],
-        keyer.keys(a_records),
-        cardinality_only=cardinality_only,
-    )
-    b = PsiResponder(
-        suite,
-        [r.record_id for r in b_records],
-        keyer.keys(b_records),
-        cardinality_only=cardinality_only,
-    )
-    hello = a.hello().to_bytes()
-    reply = b.reply(MutualHello.from_bytes(hello)).to_bytes()
-    finish, a_result = a.finish(MutualReply.from_bytes(reply))
-    finish_bytes = finish.to_bytes()
-    b_result = b.finish(MutualFinish.from_bytes(finish_bytes))
+    with _pool(len(a_records) + len(b_records), workers) as pool:
+        a = PsiInitiator(
+            suite,
+            [r.record_id for r in a_records],
+            keyer.keys(a_records),
+            cardinality_only=cardinality_only,
+            pool=pool,
+        )
+        b = PsiResponder(
+            suite,
+            [r.record_id for r in b_records],
+            keyer.keys(b_records),
+            cardinality_only=cardinality_only,
+            pool=pool,
+        )
+        hello = a.hello().to_bytes()
+        reply = b.reply(MutualHello.from_bytes(hello)).to_bytes()
+        finish, a_result = a.finish(MutualReply.from_bytes(reply))
+        finish_bytes = finish.to_bytes()
+        b_result = b.finish(MutualFinish.from_bytes(finish_bytes))
     return PsiRun(a_result, b_result, len(hello) + len(finish_bytes), len(reply))
 
 

@@ -16,6 +16,7 @@ responder and could stop there (no fairness, as in every two-party PSI without a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from ppmatch.crypto import Suite, get_suite
@@ -144,6 +145,7 @@ class _Side:
         record_ids: Sequence[str],
         keys: Sequence[bytes | None],
         cardinality_only: bool,
+        pool: Executor | None,
     ) -> None:
         if len(record_ids) != len(keys):
             raise ProtocolError(f"mutual PSI: {len(record_ids)} record ids but {len(keys)} keys")
@@ -155,7 +157,7 @@ class _Side:
                 owners.setdefault(key, []).append(record_id)
         self._keys = shuffled(list(owners))
         self._owners = owners
-        self._dh = DHKey(self.suite)
+        self._dh = DHKey(self.suite, pool=pool)
 
     def _returned(self, elements: list[bytes]) -> list[bytes]:
         return shuffled(elements) if self.cardinality_only else elements
@@ -182,8 +184,9 @@ class PsiInitiator(_Side):
         keys: Sequence[bytes | None],
         *,
         cardinality_only: bool = False,
+        pool: Executor | None = None,
     ) -> None:
-        super().__init__(suite, record_ids, keys, cardinality_only)
+        super().__init__(suite, record_ids, keys, cardinality_only, pool)
         self._session_id = new_session_id()
         self._finished = False
 
@@ -214,8 +217,9 @@ class PsiResponder(_Side):
         keys: Sequence[bytes | None],
         *,
         cardinality_only: bool = False,
+        pool: Executor | None = None,
     ) -> None:
-        super().__init__(suite, record_ids, keys, cardinality_only)
+        super().__init__(suite, record_ids, keys, cardinality_only, pool)
         self._session_id: bytes | None = None
         self._other_doubled: set[bytes] = set()
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Self
 
@@ -201,9 +202,11 @@ class SumHolder:
         *,
         key_bits: int = paillier.DEFAULT_KEY_BITS,
         min_request_size: int = 0,
+        pool: Executor | None = None,
     ) -> None:
         """``min_request_size``: refuse smaller query sets, so a querier cannot ask about one or
-        two people and read their values off the "aggregate"."""
+        two people and read their values off the "aggregate". ``pool``: process pool for the
+        group operations of large sets (see :class:`~ppmatch.crypto.dh.DHKey`)."""
         if len(keys) != len(values):
             raise ProtocolError(f"PSI-sum holder: {len(keys)} keys but {len(values)} values")
         self.suite = get_suite(suite)
@@ -212,7 +215,7 @@ class SumHolder:
             if key is not None:  # records sharing a key count once, with their values added
                 totals[key] = totals.get(key, 0) + value
         self._totals = totals
-        self._dh = DHKey(self.suite)
+        self._dh = DHKey(self.suite, pool=pool)
         self._paillier = paillier.PaillierKey(key_bits)
         self._min_request_size = min_request_size
         self._session_id: bytes | None = None
@@ -253,10 +256,12 @@ class SumHolder:
 class SumQuerier:
     """Owns the keys to look up; learns the intersection size and the holder's sum over it."""
 
-    def __init__(self, suite: str | Suite, keys: Sequence[bytes | None]) -> None:
+    def __init__(
+        self, suite: str | Suite, keys: Sequence[bytes | None], *, pool: Executor | None = None
+    ) -> None:
         self.suite = get_suite(suite)
         self._keys = _unique(keys)
-        self._dh = DHKey(self.suite)
+        self._dh = DHKey(self.suite, pool=pool)
         self._session_id = new_session_id()
         self._mask: int | None = None
         self._modulus = 0
