@@ -15,7 +15,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ppmatch.crypto.dh import MIN_POOL_BATCH
 from ppmatch.crypto.parallel import available_cores
 from ppmatch.encoding import LinkageSchema
 from ppmatch.protocols._modes_records import (
@@ -49,6 +48,9 @@ from ppmatch.protocols.psi_sum import (
 )
 
 DEFAULT_SUITE = "ristretto255-SHA512"
+# Starting spawned workers costs ~2 s (about 20k elements of serial work); below this, one
+# process finishes first.
+POOL_MIN_RECORDS = 20_000
 _SIMULATED_AGREEMENT = "simulated-modes-run"
 
 
@@ -56,7 +58,7 @@ _SIMULATED_AGREEMENT = "simulated-modes-run"
 def _pool(records: int, workers: int | None) -> Iterator[Executor | None]:
     """A process pool for the DH operations when there are cores and records enough."""
     cores = workers or available_cores()
-    if cores < 2 or records < MIN_POOL_BATCH:
+    if cores < 2 or records < POOL_MIN_RECORDS:
         yield None
         return
     context = multiprocessing.get_context("spawn")  # safe beside threads
