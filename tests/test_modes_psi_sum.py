@@ -214,6 +214,8 @@ def test_invalid_elements_and_out_of_order_messages_are_refused():
     fresh.reveal(masked)
     with pytest.raises(ProtocolError, match="already decrypted"):
         fresh.reveal(masked)
+    with pytest.raises(InputError, match=r"value\[1\] = -1"):
+        SumHolder("ristretto255-SHA512", [b"a", b"b"], [1, -1])
     strict = SumHolder("ristretto255-SHA512", [b"a"], [1], min_request_size=2)
     with pytest.raises(ProtocolError, match="minimum query set of 2"):
         strict.respond(SumQuerier("ristretto255-SHA512", [b"a", None, b"a"]).request())

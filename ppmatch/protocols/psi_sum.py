@@ -29,8 +29,9 @@ from typing import Self
 
 from ppmatch.crypto import Suite, get_suite
 from ppmatch.crypto.dh import DHKey
-from ppmatch.errors import ProtocolError
+from ppmatch.errors import InputError, ProtocolError
 from ppmatch.protocols import _modes_paillier as paillier
+from ppmatch.protocols._modes_records import MAX_VALUE
 from ppmatch.protocols._modes_wire import (
     SESSION_ID_SIZE,
     check_session,
@@ -209,6 +210,11 @@ class SumHolder:
         group operations of large sets (see :class:`~ppmatch.crypto.dh.DHKey`)."""
         if len(keys) != len(values):
             raise ProtocolError(f"PSI-sum holder: {len(keys)} keys but {len(values)} values")
+        for index, value in enumerate(values):
+            if not 0 <= value <= MAX_VALUE:
+                raise InputError(
+                    f"PSI-sum holder: value[{index}] = {value} is outside 0..{MAX_VALUE}"
+                )
         self.suite = get_suite(suite)
         totals: dict[bytes, int] = {}
         for key, value in zip(keys, values, strict=True):
