@@ -41,7 +41,6 @@ class ScreeningConfig:
     suite: str = DEFAULT_SUITE
     epoch: int = 1
     max_request_elements: int = 20_000_000
-    max_database_entries: int = 500_000_000
     max_payload_bytes: int = 4096
 
     def __post_init__(self) -> None:

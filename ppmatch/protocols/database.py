@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import mmap
-import struct
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -538,8 +537,3 @@ class HolderDelta:
             signer_key,
             signature,
         )
-
-
-def unpack_label_header(plaintext: bytes) -> tuple[int, int]:
-    """``(handle, share count)`` at the start of a decrypted label."""
-    return struct.unpack(">QB", plaintext[:9])

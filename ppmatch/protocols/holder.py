@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -68,7 +68,6 @@ class EvaluationStats:
     requests: int = 0
     elements: int = 0
     seconds: float = 0.0
-    history: list[int] = field(default_factory=list)
 
 
 def check_binding(
@@ -322,7 +321,6 @@ class Holder:
         stats = self.evaluation_stats
         stats.requests += 1
         stats.elements += count
-        stats.history.append(count)
         stats.seconds += time.perf_counter() - started
         return response
 

@@ -14,7 +14,7 @@ import os
 import secrets
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -68,7 +68,6 @@ class QueryStats:
     tag_hits: int = 0
     labels_opened: int = 0
     payloads_disclosed: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class Querier:
