@@ -30,6 +30,7 @@ _COMMAND_MODULES: list[str] = [
     "commands_data",
     "commands_exchange",
     "commands_modes",
+    "commands_linkage",
 ]
 
 

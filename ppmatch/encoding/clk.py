@@ -2,8 +2,8 @@
 
 Each feature of a field sets ``hashes`` bit positions drawn from a keyed hash of the feature
 under that field's key (independent positions, not double hashing, which published attacks
-exploit). Feature -> positions is memoised per encoder instance: common names recur, so most
-features of a chunk are hashed once. Filters are packed little-endian into uint64 words (bit
+exploit). Token -> positions is memoised per encoder instance: common names recur, so most
+tokens of a chunk are hashed once. Filters are packed little-endian into uint64 words (bit
 ``i`` is bit ``i % 64`` of word ``i // 64``), the layout the LSH and the reference linker read.
 """
 
@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import struct
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 
 import numpy as np
 
-from ppmatch.encoding.features import field_features
+from ppmatch.encoding.features import FieldUnit, field_units, unit_features
 from ppmatch.encoding.keys import derive_key
 from ppmatch.encoding.schema import LinkageSchema
 from ppmatch.normalize.model import NormalizedRecord
 
 DEFAULT_CHUNK = 4096
-_VALUES_PER_BLOCK = {"blake2b": 16, "hmac-sha256": 8}  # uint32 positions per keyed-hash call
 
 
 def keyed_stream(key: bytes, label: str, nbytes: int) -> bytes:
@@ -50,7 +50,13 @@ class ClkEncoder:
         self._field_keys = [
             derive_key(linkage_secret, f"clk/field/{spec.name}") for spec in self._fields
         ]
-        self._caches: list[dict[str, tuple[int, ...]]] = [{} for _ in self._fields]
+        self._caches: list[dict[FieldUnit, tuple[int, ...]]] = [{} for _ in self._fields]
+        names = [spec.name for spec in self._fields]
+        lsh_names = schema.lsh.fields or tuple(names)
+        self._lsh_fields: list[int] | None = [names.index(name) for name in lsh_names]
+        if self._lsh_fields == list(range(len(names))):
+            self._lsh_fields = None  # the LSH reads every field: reuse the full filter
+        self._feature_caches: list[dict[str, tuple[int, ...]]] = [{} for _ in self._fields]
         self._cache_size = cache_size
         hardening = clk.hardening
         hardening_key = derive_key(linkage_secret, "clk/hardening")
@@ -66,62 +72,85 @@ class ClkEncoder:
 
     # ---- positions -----------------------------------------------------------------------
 
-    def _positions(self, field_index: int, feature: str) -> tuple[int, ...]:
+    def _unit_positions(self, field_index: int, unit: FieldUnit) -> tuple[int, ...]:
         cache = self._caches[field_index]
-        positions = cache.get(feature)
+        positions = cache.get(unit)
         if positions is None:
             spec = self._fields[field_index]
-            positions = tuple(
-                int(v) % self.filter_bits
-                for v in self._keyed_values(
-                    self._field_keys[field_index], feature.encode(), spec.hashes
-                )
-            )
-            if len(cache) >= self._cache_size:
+            features = self._feature_caches[field_index]
+            found: set[int] = set()
+            for feature in unit_features(unit, spec):
+                values = features.get(feature)
+                if values is None:
+                    raw = self._keyed_values(
+                        self._field_keys[field_index], feature.encode(), spec.hashes
+                    )
+                    values = features[feature] = tuple(v % self.filter_bits for v in raw)
+                found.update(values)
+            positions = tuple(sorted(found))
+            if len(cache) >= self._cache_size or len(features) >= self._cache_size:
                 cache.clear()
-            cache[feature] = positions
+                features.clear()
+            cache[unit] = positions
         return positions
 
-    def _keyed_values(self, key: bytes, data: bytes, count: int) -> np.ndarray:
-        method = self.schema.clk.hash
-        per_block = _VALUES_PER_BLOCK[method]
-        blocks = []
-        for block in range((count + per_block - 1) // per_block):
-            if method == "blake2b":
-                blocks.append(
-                    hashlib.blake2b(
-                        data, key=key, digest_size=64, person=block.to_bytes(16, "big")
-                    ).digest()
-                )
-            else:
-                blocks.append(hmac.digest(key, block.to_bytes(4, "big") + data, "sha256"))
-        return np.frombuffer(b"".join(blocks), dtype="<u4")[:count]
+    def _keyed_values(self, key: bytes, data: bytes, count: int) -> tuple[int, ...]:
+        """``count`` little-endian uint32 values of the keyed hash of one feature."""
+        if self.schema.clk.hash == "blake2b":
+            blocks = [
+                hashlib.blake2b(
+                    data, key=key, digest_size=64, person=block.to_bytes(16, "big")
+                ).digest()
+                for block in range((count + 15) // 16)
+            ]
+        else:
+            blocks = [
+                hmac.digest(key, block.to_bytes(4, "big") + data, "sha256")
+                for block in range((count + 7) // 8)
+            ]
+        digest = b"".join(blocks) if len(blocks) > 1 else blocks[0]
+        return struct.unpack_from(f"<{count}I", digest)
 
-    def record_positions(self, record: NormalizedRecord) -> list[int]:
-        """Bit positions a record sets before hardening (repeats allowed)."""
+    def record_positions(
+        self, record: NormalizedRecord, fields: Sequence[int] | None = None
+    ) -> list[int]:
+        """Bit positions a record sets before hardening (all CLK fields or the given ones)."""
         fold = self.schema.document_ocr_folding
         positions: list[int] = []
-        for index, spec in enumerate(self._fields):
-            for feature in field_features(record, spec, fold_ocr=fold):
-                positions.extend(self._positions(index, feature))
+        for index in range(len(self._fields)) if fields is None else fields:
+            for unit in field_units(record, self._fields[index], fold_ocr=fold):
+                positions.extend(self._unit_positions(index, unit))
         return positions
 
-    # ---- encoding ------------------------------------------------------------------------
+    def _fill(
+        self, records: Sequence[NormalizedRecord], fields: Sequence[int] | None
+    ) -> np.ndarray:
+        bits = np.zeros((len(records), self.filter_bits), dtype=np.uint8)
+        lengths = np.zeros(len(records), dtype=np.int64)
+        columns: list[int] = []
+        for row, record in enumerate(records):
+            positions = self.record_positions(record, fields)
+            lengths[row] = len(positions)
+            columns.extend(positions)
+        if columns:
+            rows = np.repeat(np.arange(len(records)), lengths)
+            bits[rows, np.asarray(columns, dtype=np.int64)] = 1
+        return bits
+
+    def _raw_bits(self, records: Sequence[NormalizedRecord]) -> tuple[np.ndarray, np.ndarray]:
+        """Unhardened filters of all fields and of the LSH fields, (records, filter_bits) 0/1."""
+        full = self._fill(records, None)
+        lsh = full if self._lsh_fields is None else self._fill(records, self._lsh_fields)
+        return full, lsh
 
     def encode_bits(self, records: Sequence[NormalizedRecord]) -> np.ndarray:
         """Hardened filters as a (records, output_bits) uint8 0/1 matrix."""
-        count = len(records)
-        lengths = np.zeros(count, dtype=np.int64)
-        columns: list[int] = []
-        for row, record in enumerate(records):
-            positions = self.record_positions(record)
-            lengths[row] = len(positions)
-            columns.extend(positions)
-        bits = np.zeros((count, self.filter_bits), dtype=np.uint8)
-        if columns:
-            rows = np.repeat(np.arange(count), lengths)
-            bits[rows, np.asarray(columns, dtype=np.int64)] = 1
-        return self._harden(bits)
+        return self._harden(self._raw_bits(records)[0])
+
+    def encode_with_lsh(self, records: Sequence[NormalizedRecord]) -> tuple[np.ndarray, np.ndarray]:
+        """Packed hardened filters and packed unhardened LSH-field filters (what bands read)."""
+        full, lsh = self._raw_bits(records)
+        return pack_bits(self._harden(full)), pack_bits(lsh)
 
     def _harden(self, bits: np.ndarray) -> np.ndarray:
         hardening = self.schema.clk.hardening

@@ -37,13 +37,18 @@ def fold_document_number(value: str) -> str:
 
 
 def phonetic(token: str, algorithm: str = "metaphone") -> str:
-    """Phonetic code of one uppercase ASCII token ('' for tokens without letters)."""
+    """Phonetic code of one uppercase ASCII token ('' for tokens without letters).
+
+    Repeated letters in the code are collapsed (metaphone gives SXMTT for SCHMIDT but SXMT
+    for SCHMITT).
+    """
     if not any(c.isalpha() for c in token):
         return ""
     try:
-        return PHONETIC[algorithm](token)
+        code = PHONETIC[algorithm](token)
     except (ValueError, IndexError):  # jellyfish rejects some non-letter inputs
         return ""
+    return "".join(c for i, c in enumerate(code) if i == 0 or c != code[i - 1])
 
 
 def name_token_spellings(name: NormalizedName) -> list[tuple[str, ...]]:
@@ -102,33 +107,47 @@ def _date_features(date: PartialDate, spec: DateFeature) -> Iterable[str]:
             yield f"F{date.isoformat()}"
 
 
-def field_features(record: NormalizedRecord, spec: FieldSpec, *, fold_ocr: bool) -> set[str]:
-    """All features of one field (a set: repeated q-grams set their bits once)."""
-    features: set[str] = set()
+FieldUnit = tuple[str, ...] | str | PartialDate
+
+
+def field_units(record: NormalizedRecord, spec: FieldSpec, *, fold_ocr: bool) -> list[FieldUnit]:
+    """The field split into independently hashed units; [] when the field is missing.
+
+    A unit is one token with its spellings (a tuple), the whole value for ``exact`` features
+    (a str) or the date. Units are what the encoder memoises: a common name token is turned
+    into bit positions once per encoder, however many records carry it.
+    """
     if spec.name == "date_of_birth":
-        date = record.date_of_birth
-        if date is None:
-            return features
-        for feature in spec.features:
-            if isinstance(feature, DateFeature):
-                features.update(f"d:{value}" for value in _date_features(date, feature))
-            elif isinstance(feature, ExactFeature):
-                features.add(f"e:{date.isoformat()}")
-        return features
+        return [record.date_of_birth] if record.date_of_birth is not None else []
     tokens = field_tokens(record, spec.name, fold_ocr=fold_ocr)
     if not tokens:
-        return features
+        return []
+    units: list[FieldUnit] = []
+    if any(not isinstance(f, ExactFeature) for f in spec.features):
+        units.extend(tokens)
+    if any(isinstance(f, ExactFeature) for f in spec.features):
+        units.append(" ".join(spellings[0] for spellings in tokens))
+    return units
+
+
+def unit_features(unit: FieldUnit, spec: FieldSpec) -> set[str]:
+    """The features of one unit (a set: a repeated q-gram sets its bits once)."""
+    features: set[str] = set()
     for feature in spec.features:
-        if isinstance(feature, QGramFeature):
-            for spellings in tokens:
-                for spelling in spellings:
-                    features.update(f"q:{gram}" for gram in _qgrams(spelling, feature))
-        elif isinstance(feature, ExactFeature):
-            features.add("e:" + " ".join(spellings[0] for spellings in tokens))
+        if isinstance(unit, PartialDate):
+            if isinstance(feature, DateFeature):
+                features.update(f"d:{value}" for value in _date_features(unit, feature))
+            elif isinstance(feature, ExactFeature):
+                features.add(f"e:{unit.isoformat()}")
+        elif isinstance(unit, str):
+            if isinstance(feature, ExactFeature):
+                features.add(f"e:{unit}")
+        elif isinstance(feature, QGramFeature):
+            for spelling in unit:
+                features.update(f"q:{gram}" for gram in _qgrams(spelling, feature))
         elif isinstance(feature, TokenFeature):
-            features.update(f"t:{s}" for spellings in tokens for s in spellings)
+            features.update(f"t:{spelling}" for spelling in unit)
         elif isinstance(feature, PhoneticFeature):
-            for spellings in tokens:
-                codes = {phonetic(s, feature.algorithm) for s in spellings}
-                features.update(f"p:{code}" for code in codes if code)
+            codes = {phonetic(spelling, feature.algorithm) for spelling in unit}
+            features.update(f"p:{code}" for code in codes if code)
     return features

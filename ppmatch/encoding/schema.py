@@ -48,6 +48,7 @@ Component = Literal[
     "dob_unordered",
     "birth_year",
     "birth_year_month",
+    "birth_month_day",
     "surname",
     "surname_token",
     "surname_phonetic",
@@ -56,6 +57,9 @@ Component = Literal[
     "given_phonetic",
     "name_tokens_sorted",
     "name_groups_sorted",
+    "name_token_group",
+    "first_names_pair",
+    "name_phonetic_sorted",
     "place_of_birth",
 ]
 
@@ -167,11 +171,15 @@ class RuleSpec(_Strict):
 class LshSpec(_Strict):
     """LSH band layout over the CLK.
 
-    ``minhash``: each band is ``rows`` keyed MinHash values over the filter's set bits, so
-    P[band agrees] = Jaccard^rows. ``hamming``: each band samples ``rows`` keyed bit positions,
-    P[band agrees] = (1 - Hamming/bits)^rows (meant for balanced filters).
+    The bands read the record's unhardened filter restricted to ``fields`` (empty: every CLK
+    field): identifying fields only, so that sharing low-entropy values (sex, nationality)
+    does not make unrelated records collide. ``minhash``: each band is ``rows`` keyed MinHash
+    values over the set bits, so P[band agrees] = Jaccard^rows. ``hamming``: each band samples
+    ``rows`` keyed positions of the filter followed by its complement (a balanced view),
+    P[band agrees] = (1 - Hamming/bits)^rows.
     """
 
+    fields: tuple[str, ...] = ()
     method: Literal["minhash", "hamming"] = "minhash"
     bands: int = Field(16, ge=0, le=64)
     rows: int = Field(4, ge=1, le=64)
@@ -185,19 +193,47 @@ class RuleWeights(_Strict):
     disagree: float = Field(ge=-100.0, le=100.0)
 
 
-class ScoringSpec(_Strict):
-    """Token-pattern scoring: FS weights per rule, per shared-band count, and thresholds.
+class LevelWeight(_Strict):
+    """One agreement level of a rule family: reached when all ``rules`` matched."""
 
-    ``band_weights[i]`` is the log2 likelihood ratio of sharing exactly ``i`` bands (the last
-    entry covers ``i`` and more). Scores above ``match_threshold`` are matches (if the payload
-    key was reconstructed), above ``review_threshold`` reviews.
+    rules: tuple[str, ...] = Field(min_length=1)
+    weight: float = Field(0.0, ge=-100.0, le=100.0)
+
+
+class FamilySpec(_Strict):
+    """Correlated rules scored as one multi-level Fellegi-Sunter comparison.
+
+    Rules built from the same fields (names with the date of birth, say) fail together, so
+    adding one disagreement weight per rule would count the same evidence many times. A family
+    contributes the weight of its first level reached, in the listed order (strongest first),
+    or ``none_weight`` when no level is reached.
+    """
+
+    id: str = Field(pattern=_ID_PATTERN)
+    levels: tuple[LevelWeight, ...] = Field(min_length=1)
+    none_weight: float = Field(0.0, ge=-100.0, le=100.0)
+
+
+class ScoringSpec(_Strict):
+    """Token-pattern scoring: FS log2 weights of rule families, single rules and shared bands.
+
+    ``families`` are multi-level comparisons over correlated rules; ``rule_weights`` give a
+    rule outside any family its own agree/disagree weights. ``band_weights[i]`` is the log2
+    likelihood ratio of sharing exactly ``i`` bands (the last entry covers ``i`` and more).
+    Scores at or above ``match_threshold`` are matches (if the payload key was reconstructed),
+    at or above ``review_threshold`` reviews. ``prior_log2_odds`` is the match:non-match odds
+    among candidate pairs of the fitting data; a querier may re-estimate it on its own batch
+    (``PatternScorer.calibrate``) because the share of true matches differs between data sets
+    while the evidence weights carry over.
     """
 
     offset: float = Field(0.0, ge=-1000.0, le=1000.0)
+    families: tuple[FamilySpec, ...] = ()
     rule_weights: dict[str, RuleWeights] = Field(default_factory=dict)
     band_weights: tuple[float, ...] = ()
     match_threshold: float = Field(10.0, ge=-1000.0, le=1000.0)
     review_threshold: float = Field(5.0, ge=-1000.0, le=1000.0)
+    prior_log2_odds: float | None = Field(None, ge=-60.0, le=60.0)
     fitted_on: str = ""
 
     @model_validator(mode="after")
@@ -251,6 +287,10 @@ class LinkageSchema(_Strict):
             if spec.name in seen:
                 raise ValueError(f"clk.fields.{index}.name: field {spec.name!r} listed twice")
             seen.add(spec.name)
+        clk_fields = {spec.name for spec in self.clk.fields if spec.hashes > 0}
+        for index, name in enumerate(self.lsh.fields):
+            if name not in clk_fields:
+                raise ValueError(f"lsh.fields.{index}: {name!r} is not a CLK field with hashes > 0")
         rule_ids = [rule.id for rule in self.rules]
         duplicates = {r for r in rule_ids if rule_ids.count(r) > 1}
         if duplicates:
@@ -258,10 +298,23 @@ class LinkageSchema(_Strict):
         for rule_id in self.scoring.rule_weights:
             if rule_id not in rule_ids:
                 raise ValueError(f"scoring.rule_weights.{rule_id}: no rule with this id")
+        scored = set(self.scoring.rule_weights)
+        for f_index, family in enumerate(self.scoring.families):
+            members: set[str] = set()
+            for l_index, level in enumerate(family.levels):
+                for rule_id in level.rules:
+                    if rule_id not in rule_ids:
+                        raise ValueError(
+                            f"scoring.families.{f_index}.levels.{l_index}.rules: no rule {rule_id!r}"
+                        )
+                members.update(level.rules)
+            if members & scored:
+                raise ValueError(
+                    f"scoring.families.{f_index}: rule {sorted(members & scored)[0]!r} is scored twice"
+                )
+            scored |= members
         if self.lsh.bands and len(self.scoring.band_weights) > self.lsh.bands + 1:
             raise ValueError("scoring.band_weights: more entries than lsh.bands + 1")
-        if self.lsh.method == "hamming" and self.lsh.rows > self.clk.output_bits:
-            raise ValueError("lsh.rows: more rows than filter bits")
         return self
 
     # ---- serialization -------------------------------------------------------------------
@@ -351,7 +404,7 @@ class LinkageSchema(_Strict):
         """The published JSON Schema of the linkage schema document."""
         return cls.model_json_schema()
 
-    def with_extra_fields(self, names: tuple[str, ...], *, hashes: int = 10) -> LinkageSchema:
+    def with_extra_fields(self, names: tuple[str, ...], *, hashes: int = 5) -> LinkageSchema:
         """This schema plus extra string fields hashed as bigrams (e.g. address fields)."""
         data = self.model_dump(mode="json")
         data["extra_fields"] = list(self.extra_fields) + [

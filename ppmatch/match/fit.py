@@ -1,70 +1,131 @@
 """Fitting the Fellegi-Sunter weights of token patterns.
 
-Two estimators, both over candidate pairs (pairs that share at least one token: the only pairs
-the querier ever sees), so u-probabilities describe look-alike non-matches, not random pairs:
+A pattern is read as a few categorical comparisons: the level reached in each rule family
+(strongest first, or none), agree/disagree of each rule outside a family, and the number of
+shared bands. Two estimators, both over candidate pairs (pairs that share at least one token:
+the only pairs the querier ever sees), so u-probabilities describe look-alike non-matches:
 
-* ``fit_labeled``: m/u frequencies from pairs with known truth (synthetic data), Laplace-
-  smoothed, and thresholds that maximise F1 after one-to-one resolution;
-* ``fit_em``: the classic EM for a two-class latent mixture on unlabeled patterns, for a new
-  population where no truth exists.
+* ``fit_labeled``: m/u frequencies from pairs with known truth (synthetic data), smoothed;
+* ``fit_em``: EM for a two-class latent mixture on unlabeled patterns, for a population where
+  no truth exists.
 
-Band-count weights are forced non-decreasing: sharing more LSH bands must never lower a score,
-which keeps the model sane on data unlike what it was fitted on.
+Band-count weights are made non-decreasing (weighted isotonic regression): sharing more LSH
+bands must never lower a score, which keeps the model sane on data unlike what it was fitted on.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ppmatch.encoding.schema import LinkageSchema, RuleWeights, ScoringSpec
+from ppmatch.encoding.schema import (
+    FamilySpec,
+    LevelWeight,
+    LinkageSchema,
+    RuleWeights,
+    ScoringSpec,
+)
 from ppmatch.errors import InputError
 from ppmatch.match.patterns import PatternTable
 
 _SMOOTHING = 0.5
-_CLIP = 1e-4
 
 
-def _band_buckets(table: PatternTable, bands: int) -> np.ndarray:
-    return np.minimum(table.band_count, bands)
+@dataclass(frozen=True)
+class _Comparison:
+    kind: str  # "family", "rule" or "bands"
+    name: str
+    values: np.ndarray  # category per pair
+    categories: int
 
 
-def _weights(
-    m_rules: np.ndarray,
-    u_rules: np.ndarray,
-    m_bands: np.ndarray,
-    u_bands: np.ndarray,
-    rule_ids: tuple[str, ...],
-) -> tuple[dict[str, RuleWeights], tuple[float, ...]]:
-    m_rules = np.clip(m_rules, _CLIP, 1 - _CLIP)
-    u_rules = np.clip(u_rules, _CLIP, 1 - _CLIP)
-    rule_weights = {
-        rule_id: RuleWeights(
-            agree=round(float(np.log2(m / u)), 4),
-            disagree=round(float(np.log2((1 - m) / (1 - u))), 4),
-        )
-        for rule_id, m, u in zip(rule_ids, m_rules, u_rules, strict=True)
-    }
-    band_weights = np.log2(np.clip(m_bands, _CLIP, None) / np.clip(u_bands, _CLIP, None))
-    band_weights = np.maximum.accumulate(band_weights)
-    return rule_weights, tuple(round(float(w), 4) for w in band_weights)
+def _comparisons(table: PatternTable, schema: LinkageSchema) -> list[_Comparison]:
+    column = {rule_id: i for i, rule_id in enumerate(table.rule_ids)}
+    comparisons = []
+    in_family: set[str] = set()
+    for family in schema.scoring.families:
+        level = np.full(len(table), len(family.levels), dtype=np.int64)  # last category: none
+        for index in reversed(range(len(family.levels))):
+            rules = family.levels[index].rules
+            in_family.update(rules)
+            level[table.rules[:, [column[r] for r in rules]].all(axis=1)] = index
+        comparisons.append(_Comparison("family", family.id, level, len(family.levels) + 1))
+    for rule_id in table.rule_ids:
+        if rule_id not in in_family:
+            disagree = (~table.rules[:, column[rule_id]]).astype(np.int64)
+            comparisons.append(_Comparison("rule", rule_id, disagree, 2))
+    bands = schema.lsh.bands
+    comparisons.append(
+        _Comparison("bands", "bands", np.minimum(table.band_count, bands), bands + 1)
+    )
+    return comparisons
+
+
+def _isotonic(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted least-squares non-decreasing fit (pool adjacent violators)."""
+    blocks: list[list[float]] = []  # [mean, weight, length]
+    for value, weight in zip(values, weights, strict=True):
+        blocks.append([float(value), float(weight), 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            mean2, weight2, length2 = blocks.pop()
+            mean1, weight1, length1 = blocks.pop()
+            total = weight1 + weight2
+            blocks.append([(mean1 * weight1 + mean2 * weight2) / total, total, length1 + length2])
+    return np.concatenate([np.full(int(length), mean) for mean, _, length in blocks])
+
+
+def _distribution(values: np.ndarray, weights: np.ndarray, categories: int) -> np.ndarray:
+    counts = np.bincount(values, weights=weights, minlength=categories) + _SMOOTHING
+    return counts / counts.sum()
+
+
+def _scoring(
+    comparisons: list[_Comparison],
+    m: list[np.ndarray],
+    u: list[np.ndarray],
+    schema: LinkageSchema,
+    **settings,
+) -> ScoringSpec:
+    families = {family.id: family for family in schema.scoring.families}
+    fitted_families = []
+    rule_weights = {}
+    band_weights: tuple[float, ...] = ()
+    for comparison, m_dist, u_dist in zip(comparisons, m, u, strict=True):
+        weights = np.log2(m_dist / u_dist)
+        if comparison.kind == "family":
+            family = families[comparison.name]
+            levels = tuple(
+                LevelWeight(rules=level.rules, weight=round(float(w), 4))
+                for level, w in zip(family.levels, weights, strict=False)
+            )
+            fitted_families.append(
+                FamilySpec(id=family.id, levels=levels, none_weight=round(float(weights[-1]), 4))
+            )
+        elif comparison.kind == "rule":
+            rule_weights[comparison.name] = RuleWeights(
+                agree=round(float(weights[0]), 4), disagree=round(float(weights[1]), 4)
+            )
+        else:
+            counts = np.bincount(comparison.values, minlength=comparison.categories)
+            band_weights = tuple(round(float(w), 4) for w in _isotonic(weights, counts + 1.0))
+    return ScoringSpec(
+        families=tuple(fitted_families),
+        rule_weights=rule_weights,
+        band_weights=band_weights,
+        **settings,
+    )
 
 
 def fit_labeled(table: PatternTable, is_match: np.ndarray, schema: LinkageSchema) -> ScoringSpec:
-    """m/u weights from labeled candidate pairs; thresholds chosen afterwards."""
+    """m/u weights from labeled candidate pairs (thresholds: see ``choose_thresholds``)."""
     is_match = np.asarray(is_match, dtype=bool)
     if is_match.sum() == 0 or (~is_match).sum() == 0:
         raise InputError("fitting the scorer: need both matching and non-matching candidate pairs")
-    bands = schema.lsh.bands
-    buckets = _band_buckets(table, bands)
-    stats = []
-    for mask in (is_match, ~is_match):
-        count = mask.sum()
-        rules = (table.rules[mask].sum(axis=0) + _SMOOTHING) / (count + 2 * _SMOOTHING)
-        histogram = np.bincount(buckets[mask], minlength=bands + 1) + _SMOOTHING
-        stats.append((rules, histogram / histogram.sum()))
-    (m_rules, m_bands), (u_rules, u_bands) = stats
-    rule_weights, band_weights = _weights(m_rules, u_rules, m_bands, u_bands, table.rule_ids)
-    return ScoringSpec(rule_weights=rule_weights, band_weights=band_weights)
+    comparisons = _comparisons(table, schema)
+    m = [_distribution(c.values, is_match.astype(float), c.categories) for c in comparisons]
+    u = [_distribution(c.values, (~is_match).astype(float), c.categories) for c in comparisons]
+    return _scoring(comparisons, m, u, schema)
 
 
 def fit_em(
@@ -72,65 +133,62 @@ def fit_em(
 ) -> tuple[ScoringSpec, float]:
     """EM on unlabeled candidate patterns; returns the weights and the match proportion.
 
-    Thresholds are set at posterior odds 1:1 (match) and 1:64 (review).
+    Starts from "strong levels and many bands mean match"; thresholds are set at posterior
+    odds 1:1 (match) and 1:64 (review).
     """
     if len(table) == 0:
         raise InputError("fitting the scorer: no candidate pairs")
-    bands = schema.lsh.bands
-    buckets = _band_buckets(table, bands)
-    x = table.rules.astype(float)
-    onehot = np.eye(bands + 1)[buckets]
+    comparisons = _comparisons(table, schema)
+    m, u = [], []
+    for comparison in comparisons:
+        ramp = np.arange(comparison.categories, dtype=float) + 1.0
+        if comparison.kind == "bands":
+            ramp = ramp[::-1]  # more bands: more likely a match
+        m.append(ramp[::-1] / ramp.sum())
+        u.append(ramp / ramp.sum())
     prevalence = 0.1
-    m_rules = np.full(x.shape[1], 0.8)
-    u_rules = np.full(x.shape[1], 0.05)
-    ramp = np.arange(bands + 1, dtype=float) + 1.0
-    m_bands, u_bands = ramp / ramp.sum(), ramp[::-1] / ramp.sum()
     for _ in range(iterations):
-        log_m = x @ np.log(m_rules) + (1 - x) @ np.log(1 - m_rules) + onehot @ np.log(m_bands)
-        log_u = x @ np.log(u_rules) + (1 - x) @ np.log(1 - u_rules) + onehot @ np.log(u_bands)
-        logit = np.log(prevalence) - np.log(1 - prevalence) + log_m - log_u
-        g = 1.0 / (1.0 + np.exp(-np.clip(logit, -60, 60)))
-        weight_m, weight_u = g.sum(), (1 - g).sum()
-        prevalence = float(np.clip(weight_m / len(g), 1e-6, 1 - 1e-6))
-        m_rules = np.clip((g @ x + _SMOOTHING) / (weight_m + 2 * _SMOOTHING), _CLIP, 1 - _CLIP)
-        u_rules = np.clip(
-            ((1 - g) @ x + _SMOOTHING) / (weight_u + 2 * _SMOOTHING), _CLIP, 1 - _CLIP
-        )
-        m_bands = (g @ onehot + _SMOOTHING) / (weight_m + (bands + 1) * _SMOOTHING)
-        u_bands = ((1 - g) @ onehot + _SMOOTHING) / (weight_u + (bands + 1) * _SMOOTHING)
-    rule_weights, band_weights = _weights(m_rules, u_rules, m_bands, u_bands, table.rule_ids)
+        log_ratio = np.full(len(table), np.log(prevalence / (1 - prevalence)))
+        for comparison, m_dist, u_dist in zip(comparisons, m, u, strict=True):
+            log_ratio += np.log(m_dist[comparison.values]) - np.log(u_dist[comparison.values])
+        posterior = 1.0 / (1.0 + np.exp(-np.clip(log_ratio, -60, 60)))
+        prevalence = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
+        m = [_distribution(c.values, posterior, c.categories) for c in comparisons]
+        u = [_distribution(c.values, 1 - posterior, c.categories) for c in comparisons]
     prior = float(np.log2(prevalence / (1 - prevalence)))
-    return (
-        ScoringSpec(
-            rule_weights=rule_weights,
-            band_weights=band_weights,
-            match_threshold=round(-prior, 4),
-            review_threshold=round(-prior - 6.0, 4),
-            fitted_on="EM on unlabeled candidate patterns",
-        ),
-        prevalence,
+    scoring = _scoring(
+        comparisons,
+        m,
+        u,
+        schema,
+        match_threshold=round(-prior, 4),
+        review_threshold=round(-prior - 6.0, 4),
+        fitted_on="EM on unlabeled candidate patterns",
     )
+    return scoring, prevalence
 
 
 def choose_thresholds(
-    scores: np.ndarray, is_match: np.ndarray, total_true: int, *, review_recall: float = 0.995
+    scores: np.ndarray, is_match: np.ndarray, total_true: int, *, review_precision: float = 0.2
 ) -> tuple[float, float]:
-    """Match threshold maximising F1 over resolved pairs; review threshold reaching the recall.
+    """Match threshold maximising F1 over resolved pairs; review threshold below it.
 
     ``scores``/``is_match`` describe the pairs kept by one-to-one resolution; ``total_true`` is
-    the number of true pairs overall (recall's denominator).
+    the number of true pairs overall (recall's denominator). The review threshold is the
+    lowest score at which at least ``review_precision`` of the pairs between it and the match
+    threshold are true: the analyst's workload bound.
     """
     order = np.argsort(-scores, kind="stable")
     sorted_scores = scores[order]
-    true_positives = np.cumsum(is_match[order])
+    hits = is_match[order]
+    true_positives = np.cumsum(hits)
     kept = np.arange(1, len(order) + 1)
     f1 = 2 * true_positives / (kept + total_true)
-    # only cut between distinct scores
-    last_of_run = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]
+    last_of_run = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]  # cut between scores
     best = int(np.argmax(np.where(last_of_run, f1, -1)))
     match_threshold = float(sorted_scores[best])
-    reach = np.nonzero(last_of_run & (true_positives >= review_recall * true_positives[-1]))[0]
-    review_threshold = (
-        float(min(sorted_scores[reach[0]], match_threshold)) if len(reach) else match_threshold
-    )
+    below_hits = np.cumsum(hits[best + 1 :])
+    below_kept = np.arange(1, len(below_hits) + 1)
+    good = np.nonzero(last_of_run[best + 1 :] & (below_hits >= review_precision * below_kept))[0]
+    review_threshold = float(sorted_scores[best + 1 + good[-1]]) if len(good) else match_threshold
     return round(match_threshold, 4), round(review_threshold, 4)

@@ -64,7 +64,11 @@ class ReferenceLinker:
         threshold: float = 0.8,
     ):
         self.encoder = ClkEncoder(schema, linkage_secret)
-        self.blocker = BandHasher(schema.model_copy(update={"lsh": blocking}), linkage_secret)
+        self.blocker = BandHasher(
+            schema.model_copy(update={"lsh": blocking}),
+            linkage_secret,
+            width=schema.clk.output_bits,
+        )
         self.threshold = threshold
 
     def candidate_pairs(

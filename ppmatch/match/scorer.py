@@ -2,9 +2,9 @@
 
 After the protocol the querier knows, per pair (its record, a holder record handle), only which
 of its rule tokens hit that holder record and how many LSH bands they share. The score is a
-Fellegi-Sunter log2 likelihood ratio over that pattern: one agree/disagree weight per rule plus
-a weight for the number of shared bands, all stored in the schema so both parties can audit
-them.
+Fellegi-Sunter log2 likelihood ratio over that pattern: a multi-level weight per family of
+correlated rules (the strongest level reached), agree/disagree weights for single rules and a
+weight for the number of shared bands, all stored in the schema so both parties can audit them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from ppmatch.encoding.schema import LinkageSchema
+
+MAX_CALIBRATION_SHIFT = 12.0  # log2: never trust a batch estimate beyond 4096x the fitted odds
 
 Decision = Literal["match", "review", "none"]
 
@@ -38,9 +42,15 @@ class PatternScorer:
         self.offset = scoring.offset
         self.match_threshold = scoring.match_threshold
         self.review_threshold = scoring.review_threshold
-        self._agree = {rule_id: w.agree for rule_id, w in scoring.rule_weights.items()}
         self._disagree_total = sum(w.disagree for w in scoring.rule_weights.values())
         self._delta = {rule_id: w.agree - w.disagree for rule_id, w in scoring.rule_weights.items()}
+        self._families = [
+            (
+                [(frozenset(level.rules), level.weight) for level in family.levels],
+                family.none_weight,
+            )
+            for family in scoring.families
+        ]
         self._band_weights = scoring.band_weights
 
     def band_weight(self, band_count: int) -> float:
@@ -50,10 +60,43 @@ class PatternScorer:
 
     def score(self, rule_ids: Collection[str], band_count: int) -> float:
         """log2 likelihood ratio (plus offset) of the pattern; unknown rule ids add nothing."""
+        matched = frozenset(rule_ids)
         total = self.offset + self._disagree_total + self.band_weight(band_count)
-        for rule_id in set(rule_ids):
+        for rule_id in matched:
             total += self._delta.get(rule_id, 0.0)
+        for levels, none_weight in self._families:
+            total += next((w for rules, w in levels if rules <= matched), none_weight)
         return total
+
+    def batch_prior_log2_odds(self, scores: np.ndarray, *, iterations: int = 200) -> float:
+        """EM estimate of the match:non-match odds among a batch's candidates, weights fixed."""
+        log_ratio = np.clip(np.asarray(scores, dtype=float) - self.offset, -60.0, 60.0) * np.log(
+            2.0
+        )
+        prevalence = 0.01
+        for _ in range(iterations):
+            odds = np.log(prevalence / (1.0 - prevalence))
+            posterior = 1.0 / (1.0 + np.exp(-np.clip(log_ratio + odds, -60.0, 60.0)))
+            prevalence = float(np.clip(posterior.mean(), 1e-9, 1 - 1e-9))
+        return float(np.log2(prevalence / (1.0 - prevalence)))
+
+    def calibrate(self, scores: np.ndarray) -> np.ndarray:
+        """Scores of all candidate pairs of one batch, shifted to the batch's own match prior.
+
+        The weights are likelihood ratios and carry over between data sets; the share of true
+        matches among candidates does not (a watch list screened against a manifest vs. two
+        registers of the same people). With the weights fixed, the batch's prior odds are the
+        one-parameter EM estimate from its candidate scores; the returned scores move by its
+        difference to the same estimate on the fitting data (capped at +-12 bits), so that
+        thresholds keep their meaning. Without a fitted prior, or without candidates, scores
+        are returned unchanged.
+        """
+        scores = np.asarray(scores, dtype=float)
+        fitted = self.schema.scoring.prior_log2_odds
+        if fitted is None or len(scores) == 0:
+            return scores
+        shift = self.batch_prior_log2_odds(scores) - fitted
+        return scores + float(np.clip(shift, -MAX_CALIBRATION_SHIFT, MAX_CALIBRATION_SHIFT))
 
     def decide(self, score: float, payload_available: bool) -> Decision:
         """``match`` needs the score and the reconstructed payload key; else ``review``/``none``."""

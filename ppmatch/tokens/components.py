@@ -27,21 +27,26 @@ def _unique(values: list[str]) -> list[str]:
 
 
 def _joined_spellings(name: NormalizedName) -> list[str]:
+    """The whole name without spaces (O BRIEN = OBRIEN), primary spelling first."""
     spellings = name_token_spellings(name)
     if not spellings:
         return []
-    return _unique([" ".join(combo) for combo in islice(product(*spellings), MAX_ALTERNATIVES)])
+    return _unique(["".join(combo) for combo in islice(product(*spellings), MAX_ALTERNATIVES)])
 
 
 def _phonetic_spellings(name: NormalizedName, algorithm: str) -> list[str]:
-    spellings = name_token_spellings(name)
-    if not spellings:
-        return []
-    coded = [_unique([phonetic(s, algorithm) for s in variants]) for variants in spellings]
-    coded = [codes for codes in coded if codes]
-    if not coded:
-        return []
-    return _unique([" ".join(combo) for combo in islice(product(*coded), MAX_ALTERNATIVES)])
+    return _unique([phonetic(joined, algorithm) for joined in _joined_spellings(name)])
+
+
+def _core_tokens(record: NormalizedRecord) -> list[str]:
+    return list(record.given_names.core_tokens) + list(record.surname.core_tokens)
+
+
+def _sorted_phonetic(record: NormalizedRecord, schema: LinkageSchema) -> list[str]:
+    """Order-free phonetic reading of all name tokens: survives swaps and spelling variants."""
+    codes = [phonetic(token, schema.rule_phonetic) for token in _core_tokens(record)]
+    codes = [code for code in codes if code]
+    return [" ".join(sorted(codes))] if codes else []
 
 
 def _first_given(record: NormalizedRecord) -> tuple[str, ...]:
@@ -67,8 +72,36 @@ def _surname_tokens(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
 
 
 def _sorted_tokens(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
-    tokens = list(record.given_names.core_tokens) + list(record.surname.core_tokens)
+    tokens = _core_tokens(record)
     return [" ".join(sorted(tokens))] if tokens else []
+
+
+def _name_token_groups(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    """Each name token's variant group, given names and surnames alike, in written order."""
+    keys = []
+    for name in (record.given_names, record.surname):
+        for index, token in enumerate(name.tokens):
+            if token not in name.particles:
+                keys.append(
+                    name.groups[index] if index < len(name.groups) and name.groups[index] else token
+                )
+    return _unique(keys)
+
+
+def _first_names_pair(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    """Groups of the first given-name token and the first surname token, order-free.
+
+    Survives dropped middle names and second surnames, and given/surname swaps.
+    """
+    firsts = []
+    for name in (record.given_names, record.surname):
+        for index, token in enumerate(name.tokens):
+            if token not in name.particles:
+                firsts.append(
+                    name.groups[index] if index < len(name.groups) and name.groups[index] else token
+                )
+                break
+    return [" ".join(sorted(firsts))] if len(firsts) == 2 else []
 
 
 def _sorted_groups(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
@@ -105,6 +138,11 @@ def _birth_year_month(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
     return [f"{date.year:04d}-{date.month:02d}"] if date is not None and date.month else []
 
 
+def _birth_month_day(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    date = record.date_of_birth
+    return [f"{date.month:02d}-{date.day:02d}"] if date is not None and date.day is not None else []
+
+
 def _document_number(record: NormalizedRecord, schema: LinkageSchema) -> list[str]:
     value = record.document_number
     if not value:
@@ -121,6 +159,7 @@ COMPONENTS: dict[str, ComponentFunction] = {
     "dob_unordered": _dob_unordered,
     "birth_year": _birth_year,
     "birth_year_month": _birth_year_month,
+    "birth_month_day": _birth_month_day,
     "surname": lambda r, _: _joined_spellings(r.surname),
     "surname_token": _surname_tokens,
     "surname_phonetic": lambda r, s: _phonetic_spellings(r.surname, s.rule_phonetic),
@@ -129,6 +168,9 @@ COMPONENTS: dict[str, ComponentFunction] = {
     "given_phonetic": lambda r, s: _unique([phonetic(v, s.rule_phonetic) for v in _first_given(r)]),
     "name_tokens_sorted": _sorted_tokens,
     "name_groups_sorted": _sorted_groups,
+    "name_token_group": _name_token_groups,
+    "first_names_pair": _first_names_pair,
+    "name_phonetic_sorted": _sorted_phonetic,
 }
 
 

@@ -5,8 +5,8 @@ per band, the band key is the tuple of minimum ranks, and two filters agree on a
 probability Jaccard(set bits)^rows. MinHash looks only at set bits, so two sparse filters do
 not collide merely because both are mostly zeros (the weakness of bit sampling on unbalanced
 filters). ``hamming`` samples ``rows`` keyed bit positions per band (agreement probability
-(1 - Hamming/bits)^rows); use it with ``clk.hardening.balance``. A filter with no set bits has
-no bands.
+(1 - Hamming/bits)^rows), over the filter followed by its complement so that ones and zeros
+count alike. A filter with no set bits has no bands.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ from ppmatch.encoding.clk import keyed_permutation, keyed_stream, unpack_bits
 from ppmatch.encoding.keys import derive_key
 from ppmatch.encoding.schema import LinkageSchema
 
-_SUBCHUNK = 512
+_PREFIX = 48
 
 
 class BandHasher:
     """Computes the band keys of packed filters for one schema and linkage secret."""
 
-    def __init__(self, schema: LinkageSchema, linkage_secret: bytes):
+    def __init__(self, schema: LinkageSchema, linkage_secret: bytes, *, width: int | None = None):
+        """``width``: bits of the filters to band (default: the unhardened filter length)."""
         self.spec = schema.lsh
-        self.bits = schema.clk.output_bits
+        self.bits = width or schema.clk.filter_bits
         key = derive_key(linkage_secret, f"lsh/{self.spec.method}")
         hashes = self.spec.bands * self.spec.rows
         if self.spec.method == "minhash":
@@ -34,13 +35,12 @@ class BandHasher:
                 keyed_stream(key, "minhash", 8 * hashes * self.bits), dtype="<u8"
             )
             order = np.argsort(values.reshape(hashes, self.bits), axis=1, kind="stable")
-            ranks = np.empty_like(order)
-            np.put_along_axis(ranks, order, np.arange(self.bits)[None, :], axis=1)
-            self._ranks = ranks.astype(np.uint16 if self.bits <= 65536 else np.uint32)
+            self._rank_order = order  # rank_order[h, r] = bit position with rank r under hash h
         else:
-            permutations = -(-hashes // self.bits)
+            balanced = 2 * self.bits
+            permutations = -(-hashes // balanced)
             sample = np.concatenate(
-                [keyed_permutation(key, f"hamming/{i}", self.bits) for i in range(permutations)]
+                [keyed_permutation(key, f"hamming/{i}", balanced) for i in range(permutations)]
             )[:hashes]
             self._sample = sample.reshape(self.spec.bands, self.spec.rows)
 
@@ -54,26 +54,29 @@ class BandHasher:
         return self._hamming(bits)
 
     def _minhash(self, bits: np.ndarray) -> list[list[bytes]]:
-        rows, bands = self.spec.rows, self.spec.bands
-        result: list[list[bytes]] = [[] for _ in range(len(bits))]
-        for start in range(0, len(bits), _SUBCHUNK):
-            block = bits[start : start + _SUBCHUNK]
-            record_index, positions = np.nonzero(block)
-            if len(positions) == 0:
+        minima = np.empty((len(bits), self._rank_order.shape[0]), dtype=np.int64)
+        # The minimum rank is the first set bit in rank order; with any realistic fill it lies
+        # among the first few ranks, so scan a prefix and fall back to a full scan if needed.
+        prefix = bits[:, self._rank_order[:, :_PREFIX]]  # (n, hashes, prefix)
+        found = prefix.any(axis=2)
+        minima[:] = prefix.argmax(axis=2)
+        for row in np.nonzero(~found.all(axis=1))[0]:
+            ordered = bits[row][self._rank_order]  # (hashes, bits)
+            minima[row] = np.where(ordered.any(axis=1), ordered.argmax(axis=1), -1)
+        keys = minima.astype(">u2" if self.bits <= 65536 else ">u4")
+        width = self.spec.rows * keys.itemsize
+        nonempty = bits.any(axis=1)
+        result: list[list[bytes]] = []
+        for row in range(len(bits)):
+            if not nonempty[row]:
+                result.append([])
                 continue
-            nonempty, first = np.unique(record_index, return_index=True)
-            minima = np.minimum.reduceat(self._ranks[:, positions], first, axis=1)  # (hashes, k)
-            keys = minima.T.astype(">u2" if self._ranks.dtype == np.uint16 else ">u4")
-            width = rows * keys.itemsize
-            for column, record in enumerate(nonempty):
-                raw = keys[column].tobytes()
-                result[start + int(record)] = [
-                    raw[b * width : (b + 1) * width] for b in range(bands)
-                ]
+            raw = keys[row].tobytes()
+            result.append([raw[b * width : (b + 1) * width] for b in range(self.spec.bands)])
         return result
 
     def _hamming(self, bits: np.ndarray) -> list[list[bytes]]:
-        sampled = bits[:, self._sample]  # (n, bands, rows)
+        sampled = np.concatenate([bits, 1 - bits], axis=1)[:, self._sample]  # (n, bands, rows)
         packed = np.packbits(sampled, axis=2)
         nonempty = bits.any(axis=1)
         return [

@@ -24,17 +24,26 @@ class Token:
     value: bytes
     weight: int
 
+    def __reduce__(self) -> tuple:
+        # plain-tuple pickling: tokens cross the process pool in bulk (never a trust boundary)
+        return (Token, (self.kind, self.rule_id, self.value, self.weight))
+
 
 def length_prefixed(*parts: bytes) -> bytes:
     """Concatenate parts, each behind its 4-byte big-endian length."""
     return b"".join(len(part).to_bytes(4, "big") + part for part in parts)
 
 
+def token_prefix(agreement_id: str, kind: str, rule_id: str) -> bytes:
+    """Everything of a token value before its canonical value (computed once per rule)."""
+    return TOKEN_LABEL + length_prefixed(
+        agreement_id.encode("utf-8"), kind.encode("ascii"), rule_id.encode("ascii")
+    )
+
+
 def token_value(agreement_id: str, kind: str, rule_id: str, canonical: bytes) -> bytes:
     """The OPRF input of a token (see module docstring)."""
-    return TOKEN_LABEL + length_prefixed(
-        agreement_id.encode("utf-8"), kind.encode("ascii"), rule_id.encode("ascii"), canonical
-    )
+    return token_prefix(agreement_id, kind, rule_id) + length_prefixed(canonical)
 
 
 def canonical_value(components: tuple[str, ...]) -> bytes:

@@ -18,7 +18,7 @@ from ppmatch.encoding.schema import LinkageSchema, RuleSpec
 from ppmatch.normalize.model import NormalizedRecord
 from ppmatch.tokens.components import component_values
 from ppmatch.tokens.lsh import BandHasher
-from ppmatch.tokens.token import Token, canonical_value, token_value
+from ppmatch.tokens.token import Token, canonical_value, length_prefixed, token_prefix
 
 BAND_PREFIX = "band"
 
@@ -36,22 +36,31 @@ class Tokenizer:
         self.encoder = ClkEncoder(schema, linkage_secret)
         self.band_hasher = BandHasher(schema, linkage_secret)
         self._band_ids = [band_id(i) for i in range(schema.lsh.bands)]
+        self._band_prefixes = [token_prefix(agreement_id, "band", b) for b in self._band_ids]
+        self._rule_prefixes = {r.id: token_prefix(agreement_id, "rule", r.id) for r in schema.rules}
 
     def rule_tokens(self, record: NormalizedRecord) -> list[Token]:
         tokens: list[Token] = []
+        components: dict[str, list[str]] = {}  # each component computed once per record
         for rule in self.schema.rules:
-            tokens.extend(self._rule_tokens(rule, record))
+            tokens.extend(self._rule_tokens(rule, record, components))
         return tokens
 
-    def _rule_tokens(self, rule: RuleSpec, record: NormalizedRecord) -> list[Token]:
-        values = [component_values(record, c, self.schema) for c in rule.components]
-        if not all(values):
-            return []
+    def _rule_tokens(
+        self, rule: RuleSpec, record: NormalizedRecord, components: dict[str, list[str]]
+    ) -> list[Token]:
+        values = []
+        for component in rule.components:
+            if component not in components:
+                components[component] = component_values(record, component, self.schema)
+            if not components[component]:
+                return []
+            values.append(components[component])
         return [
             Token(
                 "rule",
                 rule.id,
-                token_value(self.agreement_id, "rule", rule.id, canonical_value(combo)),
+                self._rule_prefixes[rule.id] + length_prefixed(canonical_value(combo)),
                 rule.weight,
             )
             for combo in islice(product(*values), rule.max_tokens)
@@ -63,7 +72,7 @@ class Tokenizer:
             Token(
                 "band",
                 self._band_ids[i],
-                token_value(self.agreement_id, "band", self._band_ids[i], key),
+                self._band_prefixes[i] + length_prefixed(key),
                 weight,
             )
             for i, key in enumerate(band_keys)
@@ -73,8 +82,8 @@ class Tokenizer:
         self, records: Sequence[NormalizedRecord]
     ) -> tuple[np.ndarray, list[list[Token]]]:
         """Packed CLKs and tokens of a chunk (the CLKs feed the reference linker)."""
-        filters = self.encoder.encode_batch(records)
-        keys = self.band_hasher.band_keys(filters)
+        filters, lsh_filters = self.encoder.encode_with_lsh(records)
+        keys = self.band_hasher.band_keys(lsh_filters)
         tokens = [
             self.rule_tokens(r) + self.band_tokens(k) for r, k in zip(records, keys, strict=True)
         ]

@@ -1,0 +1,169 @@
+"""Encoding throughput: ppmatch's keyed CLK encoder against clkhash on an equivalent schema.
+
+Both encoders get the same normalized records (ppmatch synth felons). ppmatch encodes
+``NormalizedRecord`` objects with the default linkage schema; clkhash encodes the same values
+as strings with a v3 schema of the same filter length, fields, q-grams and bits per feature
+(keyed BLAKE2b in both), run in its own virtual environment (it pins an old ``cryptography``)
+and timed in the same run. Reported: records/s single process and all cores, and the ratio.
+
+    python3 -m venv /tmp/clkvenv && /tmp/clkvenv/bin/pip install clkhash
+    .venv/bin/python benchmarks/encoding.py [--records 50000] [--clkhash-python /tmp/clkvenv/bin/python]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _data import synth  # noqa: E402
+
+from ppmatch.encoding import ClkEncoder, LinkageSchema, encode_parallel  # noqa: E402
+from ppmatch.normalize.model import NormalizedRecord  # noqa: E402
+from ppmatch.tokens import Tokenizer, tokenize_parallel  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SECRET = b"benchmark linkage secret, not for production use"
+
+CLKHASH_RUNNER = r"""
+import json, sys, time
+from clkhash import clk
+from clkhash.schema import from_json_dict
+schema = from_json_dict(json.load(open(sys.argv[1])))
+rows = json.load(open(sys.argv[2]))
+result = {}
+for label, workers in (("single", 1), ("all_cores", int(sys.argv[3]))):
+    start = time.perf_counter()
+    clk.generate_clks(rows, schema, "benchmark secret", validate=False, max_workers=workers)
+    result[label] = len(rows) / (time.perf_counter() - start)
+print(json.dumps(result))
+"""
+
+
+def clkhash_schema(schema: LinkageSchema) -> dict:
+    """The clkhash v3 schema closest to a ppmatch schema (same fields, q-grams, bits)."""
+    features = [{"identifier": "record_id", "ignored": True}]
+    for spec in schema.clk.fields:
+        ngram = next((f for f in spec.features if f.kind == "qgram"), None)
+        if spec.name == "date_of_birth":
+            comparison = {"type": "ngram", "n": 1, "positional": True}
+        elif ngram is not None:
+            comparison = {"type": "ngram", "n": ngram.n}
+        else:
+            comparison = {"type": "exact"}
+        features.append(
+            {
+                "identifier": spec.name,
+                "format": {"type": "string", "encoding": "utf-8"},
+                "hashing": {
+                    "comparison": comparison,
+                    "strategy": {"bitsPerToken": spec.hashes},
+                    "hash": {"type": "blakeHash"},
+                    "missingValue": {"sentinel": ""},
+                },
+            }
+        )
+    return {
+        "version": 3,
+        "clkConfig": {
+            "l": schema.clk.filter_bits,
+            "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64},
+        },
+        "features": features,
+    }
+
+
+def clkhash_row(record: NormalizedRecord, schema: LinkageSchema) -> list[str]:
+    values = {
+        "given_names": " ".join(record.given_names.tokens),
+        "surname": " ".join(record.surname.tokens),
+        "date_of_birth": record.date_of_birth.isoformat() if record.date_of_birth else "",
+        "sex": record.sex or "",
+        "nationality": record.nationality or "",
+        "place_of_birth": record.place_of_birth or "",
+        "document_number": record.document_number or "",
+    }
+    return [record.record_id] + [
+        values.get(spec.name, record.extra.get(spec.name, "")) for spec in schema.clk.fields
+    ]
+
+
+def run_clkhash(
+    python: str, schema: LinkageSchema, records: list[NormalizedRecord], workers: int
+) -> dict | None:
+    if not Path(python).exists():
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        schema_path, rows_path, runner = (
+            Path(folder) / n for n in ("schema.json", "rows.json", "run.py")
+        )
+        schema_path.write_text(json.dumps(clkhash_schema(schema)))
+        rows_path.write_text(json.dumps([clkhash_row(r, schema) for r in records]))
+        runner.write_text(CLKHASH_RUNNER)
+        completed = subprocess.run(
+            [python, str(runner), str(schema_path), str(rows_path), str(workers)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if completed.returncode != 0:
+        print(completed.stderr[-2000:], file=sys.stderr)
+        return None
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def rate(function, count: int) -> float:
+    start = time.perf_counter()
+    function()
+    return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--clkhash-python", default="/tmp/clkvenv/bin/python")
+    args = parser.parse_args()
+    schema = LinkageSchema.default()
+    records = synth(seed=1).holder[: args.records]
+    count = len(records)
+    print(f"{count} normalized records (synth felons), {args.workers} cores")
+    figures = {
+        "records": count,
+        "cores": args.workers,
+        "ppmatch_encode_single": rate(
+            lambda: ClkEncoder(schema, SECRET).encode_batch(records), count
+        ),
+        "ppmatch_encode_all_cores": rate(
+            lambda: encode_parallel(schema, SECRET, records, workers=args.workers), count
+        ),
+        "ppmatch_tokenize_single": rate(
+            lambda: Tokenizer(schema, SECRET, "bench").tokenize_many(records), count
+        ),
+        "ppmatch_tokenize_all_cores": rate(
+            lambda: tokenize_parallel(schema, SECRET, "bench", records, workers=args.workers), count
+        ),
+    }
+    clkhash = run_clkhash(args.clkhash_python, schema, records, args.workers)
+    if clkhash is None:
+        figures["clkhash"] = "not available (install it in a separate venv, see the docstring)"
+    else:
+        figures["clkhash_single"] = clkhash["single"]
+        figures["clkhash_all_cores"] = clkhash["all_cores"]
+        figures["ratio_single"] = figures["ppmatch_encode_single"] / clkhash["single"]
+        figures["ratio_all_cores"] = figures["ppmatch_encode_all_cores"] / clkhash["all_cores"]
+    figures = {k: round(v, 2) if isinstance(v, float) else v for k, v in figures.items()}
+    print(json.dumps(figures, indent=1))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "encoding.json").write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
