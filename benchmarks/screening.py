@@ -62,12 +62,27 @@ def _peak_rss_mb() -> dict:
     return {"peak_rss_mb": round(own, 1), "peak_worker_rss_mb": round(children, 1)}
 
 
+def _config(data: Path):
+    """The run's config; the schema is frozen in the data directory by the first phase, so
+    both phases agree even if the default schema changes while the benchmark runs."""
+    from ppmatch.encoding import LinkageSchema
+    from ppmatch.protocols import ScreeningConfig
+
+    frozen = data / "schema.json"
+    if not frozen.exists():
+        frozen.write_bytes(LinkageSchema.default().canonical_json())
+    schema = LinkageSchema.from_json(frozen.read_bytes())
+    return ScreeningConfig.default(
+        linkage_secret=bytes.fromhex((data / "secret").read_text()), schema=schema
+    )
+
+
 def phase_publish(data: Path, workers: int, spill_limit_mb: int) -> dict:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from ppmatch.protocols import Holder, ScreeningConfig
+    from ppmatch.protocols import Holder
 
-    config = ScreeningConfig.default(linkage_secret=bytes.fromhex((data / "secret").read_text()))
+    config = _config(data)
     holder = Holder(
         config,
         signing_key=Ed25519PrivateKey.generate(),
@@ -94,10 +109,10 @@ def phase_query(data: Path, workers: int) -> dict:
     import pandas as pd
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from ppmatch.protocols import Holder, HolderDatabase, Querier, ScreeningConfig
+    from ppmatch.protocols import Holder, HolderDatabase, Querier
     from ppmatch.protocols.demo import accuracy
 
-    config = ScreeningConfig.default(linkage_secret=bytes.fromhex((data / "secret").read_text()))
+    config = _config(data)
     started = time.perf_counter()
     database = HolderDatabase.read(data / "holder.ppmdb")
     load = time.perf_counter() - started
@@ -206,11 +221,12 @@ def run_phase(phase: str, data: Path, workers: int, spill_limit_mb: int) -> dict
             "--spill-limit-mb",
             str(spill_limit_mb),
         ],
-        check=True,
         capture_output=True,
         text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    )
+    if output.returncode:
+        raise SystemExit(f"{phase} phase failed:\n{output.stderr}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
 
 
 def accuracy_runs(workers: int) -> dict:
@@ -335,13 +351,11 @@ def main() -> None:
         print(f"wrote {out}")
         return
 
-    from ppmatch.protocols import ScreeningConfig
     from ppmatch.synth import generate
 
     rates = raw_bound()
     per_token = 1 / rates["hash_to_group_per_s"] + 1 / rates["scalar_mult_per_s"]
     per_element = 1 / rates["hash_to_group_per_s"] + 6 / rates["scalar_mult_per_s"]
-    tokens_per_record = ScreeningConfig.default(linkage_secret=bytes(32)).tokens_per_record
     report = {
         "spill_limit_mb": args.spill_limit_mb,
         "machine": {
@@ -362,7 +376,7 @@ def main() -> None:
             publish = run_phase("publish", data, workers, args.spill_limit_mb)
             query = run_phase("query", data, workers, args.spill_limit_mb)
         publish_bound = workers / (publish["tokens"] / publish["records"] * per_token)
-        query_bound = workers / (tokens_per_record * per_element)
+        query_bound = workers / (query["elements"] / query["records"] * per_element)
         run = {
             "felons": felons,
             "travelers": args.travelers,
