@@ -38,6 +38,7 @@ from ppmatch.match import (  # noqa: E402
     dice_coefficients,
     fit_em,
     fit_labeled,
+    learn_levels,
     resolve_one_to_one,
     shared_key_pairs,
     token_patterns,
@@ -145,12 +146,6 @@ def reference_linker(data, schema, q_filters, h_filters) -> dict:
     return result, pr_curve(scores, correct, len(data.truth))
 
 
-def share_counts(table: PatternTable, schema: LinkageSchema) -> np.ndarray:
-    """Threshold shares a pair reaches (a lower bound: one token per matched rule)."""
-    weights = np.array([schema.token_weight("rule", r) for r in table.rule_ids])
-    return table.rules @ weights + table.band_count * schema.lsh.weight
-
-
 def pattern_scores(table: PatternTable, scorer: PatternScorer) -> np.ndarray:
     cache: dict[tuple, float] = {}
     scores = np.empty(len(table))
@@ -184,7 +179,7 @@ def token_scorer(data, schema, table, label: str, calibrate: bool = True) -> tup
     scorer = PatternScorer(schema)
     raw_scores = pattern_scores(table, scorer)
     scores = scorer.calibrate(raw_scores) if calibrate else raw_scores
-    shares = share_counts(table, schema)
+    shares = table.shares
     resolved, rows = resolve_table(data, table, scores, floor=scorer.review_threshold - 20)
     payload = shares[rows] >= schema.disclosure.threshold if len(rows) else np.zeros(0, bool)
     decisions = [scorer.decide(c.score, bool(p)) for c, p in zip(resolved, payload, strict=True)]
@@ -231,6 +226,51 @@ def candidate_metrics(data, table) -> dict:
     }
 
 
+def collision_curve(data, q_filters, q_tokens, h_filters, h_tokens, table) -> dict:
+    """Empirical P[share >= 1 band] against the pair's Dice (on the full CLK), per Dice bin.
+
+    Pairs: all true pairs, all candidate pairs and 50,000 random pairs, so that every
+    similarity range is populated.
+    """
+    rng = np.random.default_rng(0)
+    q_pos = {r.record_id: i for i, r in enumerate(data.querier)}
+    h_pos = {r.record_id: i for i, r in enumerate(data.holder)}
+    true_q = np.array([q_pos[a] for a, _ in data.truth])
+    true_h = np.array([h_pos[b] for _, b in data.truth])
+    q = np.concatenate([true_q, table.querier_index, rng.integers(0, len(q_filters), 50_000)])
+    h = np.concatenate([true_h, table.holder_index, rng.integers(0, len(h_filters), 50_000)])
+    pairs = np.unique(q * len(h_filters) + h)
+    q, h = pairs // len(h_filters), pairs % len(h_filters)
+    dice = dice_coefficients(q_filters[q], h_filters[h])
+
+    def bands(tokens):
+        return [[t.value for t in record if t.kind == "band"] for record in tokens]
+
+    q_bands, h_bands = bands(q_tokens), bands(h_tokens)
+    shared = np.fromiter(
+        (
+            sum(a == b for a, b in zip(q_bands[i], h_bands[j], strict=False))
+            for i, j in zip(q, h, strict=True)
+        ),
+        np.int64,
+        len(q),
+    )
+    edges = np.linspace(0.0, 1.0, 21)
+    curve = []
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (dice >= low) & (dice < high) if high < 1 else (dice >= low)
+        if in_bin.sum():
+            curve.append(
+                {
+                    "dice_from": round(float(low), 2),
+                    "pairs": int(in_bin.sum()),
+                    "p_share_at_least_one_band": round(float((shared[in_bin] >= 1).mean()), 5),
+                    "mean_shared_bands": round(float(shared[in_bin].mean()), 3),
+                }
+            )
+    return {"pairs": len(q), "bins": curve}
+
+
 def tokenize(data: LinkageData, schema: LinkageSchema, workers: int):
     start = time.perf_counter()
     q_filters, q_tokens = tokenize_parallel(
@@ -253,6 +293,7 @@ def labeled_scoring(data, schema, table) -> ScoringSpec:
     q_ids = [r.record_id for r in data.querier]
     h_ids = [r.record_id for r in data.holder]
     labels = truth_mask(q_ids, h_ids, table.querier_index, table.holder_index, data.truth)
+    schema = learn_levels(table, schema)
     scoring = fit_labeled(table, labels, schema)
     scorer = PatternScorer(schema.with_scoring(scoring))
     scores = pattern_scores(table, scorer)
@@ -286,6 +327,9 @@ def run(data: LinkageData, schema: LinkageSchema, workers: int) -> dict:
     result["true_pairs"] = len(data.truth)
     result["tokens"] = token_info
     result["candidates"] = candidate_metrics(data, table)
+    result["band_collision_curve"] = collision_curve(
+        data, q_filters, q_tokens, h_filters, h_tokens, table
+    )
     result["exact_baseline"] = quality(exact_baseline(data), data.truth)
     result["reference_linker"], reference_curve = reference_linker(
         data, schema, q_filters, h_filters

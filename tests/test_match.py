@@ -125,6 +125,9 @@ def test_token_patterns_report_rules_and_band_counts():
     assert "name_dob" not in table.matched_rules(typo)
     assert 0 < table.band_count[typo] < 16
     assert table.band_count[pairs[(1, 1)]] == 16
+    same = pairs[(1, 1)]
+    weights = {t.value: t.weight for t in tokenizer.tokenize(holders[1])}
+    assert table.shares[same] == sum(weights.values())  # every token of the record matched
 
 
 def _synthetic_table(
@@ -139,7 +142,7 @@ def _synthetic_table(
     )
     bands = np.where(labels, rng.integers(5, 17, len(labels)), rng.integers(0, 3, len(labels)))
     index = np.arange(len(labels))
-    return PatternTable(index, index, ("doc", "name_dob"), rules, bands), labels
+    return PatternTable(index, index, ("doc", "name_dob"), rules, bands, bands.copy()), labels
 
 
 def _two_rule_schema(families: bool) -> LinkageSchema:

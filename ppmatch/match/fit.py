@@ -117,6 +117,35 @@ def _scoring(
     )
 
 
+def learn_levels(
+    table: PatternTable, schema: LinkageSchema, *, min_support: int = 10
+) -> LinkageSchema:
+    """Replace each family's levels by the rule combinations seen in at least ``min_support`` pairs.
+
+    Each distinct combination of a family's rules becomes a level, so correlated rules are
+    scored jointly rather than assuming independence; levels are ordered by size (largest
+    first), so a pattern reaches its own level if it has one, else its largest listed subset.
+    """
+    column = {rule_id: i for i, rule_id in enumerate(table.rule_ids)}
+    families = []
+    for family in schema.scoring.families:
+        rules = sorted(
+            {r for level in family.levels for r in level.rules}, key=table.rule_ids.index
+        )
+        patterns, counts = np.unique(
+            table.rules[:, [column[r] for r in rules]], axis=0, return_counts=True
+        )
+        combos = [
+            tuple(r for r, hit in zip(rules, pattern, strict=True) if hit)
+            for pattern, count in zip(patterns, counts, strict=True)
+            if count >= min_support and pattern.any()
+        ]
+        combos.sort(key=lambda combo: (-len(combo), [rules.index(r) for r in combo]))
+        levels = tuple(LevelWeight(rules=combo) for combo in combos)
+        families.append(family.model_copy(update={"levels": levels or family.levels}))
+    return schema.with_scoring(schema.scoring.model_copy(update={"families": tuple(families)}))
+
+
 def fit_labeled(table: PatternTable, is_match: np.ndarray, schema: LinkageSchema) -> ScoringSpec:
     """m/u weights from labeled candidate pairs (thresholds: see ``choose_thresholds``)."""
     is_match = np.asarray(is_match, dtype=bool)

@@ -26,6 +26,7 @@ class PatternTable:
     rule_ids: tuple[str, ...]  # column order of ``rules``
     rules: np.ndarray  # (pairs, len(rule_ids)) bool: rule matched
     band_count: np.ndarray  # (pairs,) int64
+    shares: np.ndarray  # (pairs,) int64: threshold shares of the distinct matched tokens
 
     def __len__(self) -> int:
         return len(self.querier_index)
@@ -40,6 +41,7 @@ class PatternTable:
             self.rule_ids,
             self.rules[mask],
             self.band_count[mask],
+            self.shares[mask],
         )
 
 
@@ -59,18 +61,21 @@ def token_patterns(
     rule_rows: list[int] = []
     rule_cols: list[int] = []
     bands: list[int] = []
+    shares: list[int] = []
     for querier, tokens in enumerate(querier_tokens):
-        hits: dict[int, tuple[set[str], set[str]]] = {}
+        hits: dict[int, tuple[set[str], set[str], list[int]]] = {}
         for token in {t.value: t for t in tokens}.values():
             for holder in holders_by_value.get(token.value, ()):
-                rules, band_ids = hits.setdefault(holder, (set(), set()))
+                rules, band_ids, weight = hits.setdefault(holder, (set(), set(), [0]))
                 (band_ids if token.kind == "band" else rules).add(token.rule_id)
+                weight[0] += token.weight
         for holder in sorted(hits):
-            rules, band_ids = hits[holder]
+            rules, band_ids, weight = hits[holder]
             pair = len(q_index)
             q_index.append(querier)
             h_index.append(holder)
             bands.append(len(band_ids))
+            shares.append(weight[0])
             for rule_id in rules:
                 if rule_id in column:
                     rule_rows.append(pair)
@@ -83,4 +88,5 @@ def token_patterns(
         tuple(rule_ids),
         matrix,
         np.asarray(bands, dtype=np.int64),
+        np.asarray(shares, dtype=np.int64),
     )
