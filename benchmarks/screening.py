@@ -309,7 +309,7 @@ def main() -> None:
         "--accuracy", action="store_true", help="synth + FEBRL4 accuracy via simulate"
     )
     parser.add_argument(
-        "--spill-limit-mb", type=int, default=512, help="entries held in memory before spilling"
+        "--spill-limit-mb", type=int, default=256, help="entries held in memory before spilling"
     )
     parser.add_argument(
         "--publish-memory",

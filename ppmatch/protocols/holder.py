@@ -104,7 +104,7 @@ class Holder:
         workers: int | None = None,
         chunk_rows: int = 2_000,
         database: HolderDatabase | None = None,
-        spill_limit: int = 512 << 20,
+        spill_limit: int = 256 << 20,
     ) -> None:
         self.config = config
         if oprf_key is None:
@@ -182,7 +182,8 @@ class Holder:
     def publish(self, records: RecordSource, *, out: str | Path | None = None) -> HolderDatabase:
         """Publish a signed database of ``records`` (a file path, DataFrame or RecordBatches).
 
-        With ``out`` the database is streamed to that file in bounded memory and mapped back;
+        With ``out`` the database is always streamed to that file (sorted bucket by bucket,
+        never assembled in memory) and mapped back;
         without it, a database too large for memory is streamed to an unlinked temporary
         file and mapped.
         """
@@ -202,7 +203,7 @@ class Holder:
             payloads = merge_payloads(payload_parts)
             del payload_parts
             stats.spilled = sorter.spilled
-            if out is None and not sorter.spilled:
+            if out is None and not sorter.spilled:  # small and wanted in memory
                 entries = next(iter(sorter.sorted_parts()))
                 database = HolderDatabase(self._header(), entries, payloads, np.zeros(0, np.uint64))
                 database = database.signed(self._signing_key)
@@ -214,8 +215,6 @@ class Holder:
                     path.unlink()  # the mapping stays valid; the space is freed with it
         finally:
             sorter.close()
-        if out is not None and not stats.spilled:
-            database.write(out)
         stats.seconds = time.perf_counter() - started
         self.publish_stats = stats
         self.database = database
