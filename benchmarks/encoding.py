@@ -1,6 +1,7 @@
 """Encoding throughput: ppmatch's keyed CLK encoder against clkhash on an equivalent schema.
 
-Both encoders get the same normalized records (ppmatch synth felons). ppmatch encodes
+Both encoders get the same normalized records (ppmatch synth felons). Each encoder starts
+cold (a fresh instance per run, so ppmatch's token memo is rebuilt every time). ppmatch encodes
 ``NormalizedRecord`` objects with the default linkage schema; clkhash encodes the same values
 as strings with a v3 schema of the same filter length, fields, q-grams and bits per feature
 (keyed BLAKE2b in both), run in its own virtual environment (it pins an old ``cryptography``)
@@ -130,28 +131,33 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--clkhash-python", default="/tmp/clkvenv/bin/python")
+    parser.add_argument("--repeat", type=int, default=2, help="best of N, runs interleaved")
     args = parser.parse_args()
     schema = LinkageSchema.default()
     records = synth(seed=1).holder[: args.records]
     count = len(records)
     print(f"{count} normalized records (synth felons), {args.workers} cores")
-    figures = {
-        "records": count,
-        "cores": args.workers,
-        "ppmatch_encode_single": rate(
-            lambda: ClkEncoder(schema, SECRET).encode_batch(records), count
+    measurements = {
+        "ppmatch_encode_single": lambda: ClkEncoder(schema, SECRET).encode_batch(records),
+        "ppmatch_encode_all_cores": lambda: encode_parallel(
+            schema, SECRET, records, workers=args.workers
         ),
-        "ppmatch_encode_all_cores": rate(
-            lambda: encode_parallel(schema, SECRET, records, workers=args.workers), count
+        "ppmatch_tokenize_single": lambda: Tokenizer(schema, SECRET, "bench").tokenize_many(
+            records
         ),
-        "ppmatch_tokenize_single": rate(
-            lambda: Tokenizer(schema, SECRET, "bench").tokenize_many(records), count
-        ),
-        "ppmatch_tokenize_all_cores": rate(
-            lambda: tokenize_parallel(schema, SECRET, "bench", records, workers=args.workers), count
+        "ppmatch_tokenize_all_cores": lambda: tokenize_parallel(
+            schema, SECRET, "bench", records, workers=args.workers
         ),
     }
-    clkhash = run_clkhash(args.clkhash_python, schema, records, args.workers)
+    # Shared machines are noisy: interleave the runs and keep each one's best.
+    figures: dict = {"records": count, "cores": args.workers, "repeat": args.repeat}
+    clkhash: dict | None = None
+    for _ in range(args.repeat):
+        for name, function in measurements.items():
+            figures[name] = max(figures.get(name, 0.0), rate(function, count))
+        run = run_clkhash(args.clkhash_python, schema, records, args.workers)
+        if run is not None:
+            clkhash = {k: max(v, (clkhash or {}).get(k, 0.0)) for k, v in run.items()}
     if clkhash is None:
         figures["clkhash"] = "not available (install it in a separate venv, see the docstring)"
     else:

@@ -18,7 +18,13 @@ from itertools import islice
 
 import numpy as np
 
-from ppmatch.encoding.features import FieldUnit, field_units, unit_features
+from ppmatch.encoding.features import (
+    FieldUnit,
+    FieldValue,
+    field_value,
+    unit_features,
+    value_units,
+)
 from ppmatch.encoding.keys import derive_key
 from ppmatch.encoding.schema import LinkageSchema
 from ppmatch.normalize.model import NormalizedRecord
@@ -57,6 +63,7 @@ class ClkEncoder:
         if self._lsh_fields == list(range(len(names))):
             self._lsh_fields = None  # the LSH reads every field: reuse the full filter
         self._feature_caches: list[dict[str, tuple[int, ...]]] = [{} for _ in self._fields]
+        self._value_caches: list[dict[FieldValue, np.ndarray]] = [{} for _ in self._fields]
         self._cache_size = cache_size
         hardening = clk.hardening
         hardening_key = derive_key(linkage_secret, "clk/hardening")
@@ -111,36 +118,55 @@ class ClkEncoder:
         digest = b"".join(blocks) if len(blocks) > 1 else blocks[0]
         return struct.unpack_from(f"<{count}I", digest)
 
-    def record_positions(
-        self, record: NormalizedRecord, fields: Sequence[int] | None = None
-    ) -> list[int]:
-        """Bit positions a record sets before hardening (all CLK fields or the given ones)."""
-        fold = self.schema.document_ocr_folding
-        positions: list[int] = []
-        for index in range(len(self._fields)) if fields is None else fields:
-            for unit in field_units(record, self._fields[index], fold_ocr=fold):
-                positions.extend(self._unit_positions(index, unit))
+    def _value_positions(self, field_index: int, value: FieldValue) -> np.ndarray:
+        """Positions a whole field value sets (memoised: values recur, and so do their tokens)."""
+        cache = self._value_caches[field_index]
+        positions = cache.get(value)
+        if positions is None:
+            fold = self.schema.document_ocr_folding
+            found: set[int] = set()
+            for unit in value_units(self._fields[field_index], value, fold_ocr=fold):
+                found.update(self._unit_positions(field_index, unit))
+            positions = np.fromiter(sorted(found), dtype=np.int64, count=len(found))
+            if len(cache) >= self._cache_size:
+                cache.clear()
+            cache[value] = positions
         return positions
 
-    def _fill(
-        self, records: Sequence[NormalizedRecord], fields: Sequence[int] | None
-    ) -> np.ndarray:
-        bits = np.zeros((len(records), self.filter_bits), dtype=np.uint8)
-        lengths = np.zeros(len(records), dtype=np.int64)
-        columns: list[int] = []
+    def _field_bits(
+        self, records: Sequence[NormalizedRecord], field_index: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, columns) of the bits one field sets in a chunk, vectorized per distinct value."""
+        name = self._fields[field_index].name
+        ids: dict[FieldValue, int] = {}
+        record_ids = np.full(len(records), -1, dtype=np.int64)
         for row, record in enumerate(records):
-            positions = self.record_positions(record, fields)
-            lengths[row] = len(positions)
-            columns.extend(positions)
-        if columns:
-            rows = np.repeat(np.arange(len(records)), lengths)
-            bits[rows, np.asarray(columns, dtype=np.int64)] = 1
-        return bits
+            value = field_value(record, name)
+            if value is not None:
+                record_ids[row] = ids.setdefault(value, len(ids))
+        present = np.flatnonzero(record_ids >= 0)
+        if len(present) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        arrays = [self._value_positions(field_index, value) for value in ids]
+        lengths = np.array([len(a) for a in arrays], dtype=np.int64)
+        starts = np.cumsum(lengths) - lengths
+        flat = np.concatenate(arrays)
+        chosen = record_ids[present]
+        counts = lengths[chosen]
+        rows = np.repeat(present, counts)
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        return rows, flat[np.repeat(starts[chosen], counts) + offsets]
 
     def _raw_bits(self, records: Sequence[NormalizedRecord]) -> tuple[np.ndarray, np.ndarray]:
         """Unhardened filters of all fields and of the LSH fields, (records, filter_bits) 0/1."""
-        full = self._fill(records, None)
-        lsh = full if self._lsh_fields is None else self._fill(records, self._lsh_fields)
+        shape = (len(records), self.filter_bits)
+        full = np.zeros(shape, dtype=np.uint8)
+        lsh = full if self._lsh_fields is None else np.zeros(shape, dtype=np.uint8)
+        for index in range(len(self._fields)):
+            rows, columns = self._field_bits(records, index)
+            full[rows, columns] = 1
+            if self._lsh_fields is not None and index in self._lsh_fields:
+                lsh[rows, columns] = 1
         return full, lsh
 
     def encode_bits(self, records: Sequence[NormalizedRecord]) -> np.ndarray:

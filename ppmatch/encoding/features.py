@@ -64,20 +64,28 @@ def name_token_spellings(name: NormalizedName) -> list[tuple[str, ...]]:
     return spellings
 
 
-def field_tokens(record: NormalizedRecord, field: str, *, fold_ocr: bool) -> list[tuple[str, ...]]:
-    """The field as a list of tokens, each with its alternative spellings; [] when missing."""
+FieldValue = NormalizedName | PartialDate | str
+
+
+def field_value(record: NormalizedRecord, field: str) -> FieldValue | None:
+    """The field's normalized value (hashable), or None when missing."""
     if field in ("given_names", "surname"):
-        return name_token_spellings(getattr(record, field))
+        name = getattr(record, field)
+        return name if name.tokens else None
+    if field in ("date_of_birth", "sex", "nationality", "place_of_birth", "document_number"):
+        return getattr(record, field) or None
+    return record.extra.get(field) or None
+
+
+def value_tokens(field: str, value: FieldValue, *, fold_ocr: bool) -> list[tuple[str, ...]]:
+    """A field value as a list of tokens, each with its alternative spellings."""
+    if isinstance(value, NormalizedName):
+        return name_token_spellings(value)
     if field == "document_number":
-        value = record.document_number
-        if not value:
-            return []
         return [(fold_document_number(value) if fold_ocr else value,)]
     if field in ("sex", "nationality"):
-        value = getattr(record, field)
-        return [(value,)] if value else []
-    value = record.place_of_birth if field == "place_of_birth" else record.extra.get(field)
-    return [(token,) for token in value.split()] if value else []
+        return [(value,)]
+    return [(token,) for token in value.split()]
 
 
 def _qgrams(token: str, spec: QGramFeature) -> Iterable[str]:
@@ -110,16 +118,18 @@ def _date_features(date: PartialDate, spec: DateFeature) -> Iterable[str]:
 FieldUnit = tuple[str, ...] | str | PartialDate
 
 
-def field_units(record: NormalizedRecord, spec: FieldSpec, *, fold_ocr: bool) -> list[FieldUnit]:
+def value_units(spec: FieldSpec, value: FieldValue | None, *, fold_ocr: bool) -> list[FieldUnit]:
     """The field split into independently hashed units; [] when the field is missing.
 
     A unit is one token with its spellings (a tuple), the whole value for ``exact`` features
     (a str) or the date. Units are what the encoder memoises: a common name token is turned
     into bit positions once per encoder, however many records carry it.
     """
-    if spec.name == "date_of_birth":
-        return [record.date_of_birth] if record.date_of_birth is not None else []
-    tokens = field_tokens(record, spec.name, fold_ocr=fold_ocr)
+    if value is None:
+        return []
+    if isinstance(value, PartialDate):
+        return [value]
+    tokens = value_tokens(spec.name, value, fold_ocr=fold_ocr)
     if not tokens:
         return []
     units: list[FieldUnit] = []
