@@ -226,19 +226,19 @@ def candidate_metrics(data, table) -> dict:
     }
 
 
-def collision_curve(data, q_filters, q_tokens, h_filters, h_tokens, table) -> dict:
+def collision_curve(data, q_filters, q_tokens, h_filters, h_tokens) -> dict:
     """Empirical P[share >= 1 band] against the pair's Dice (on the full CLK), per Dice bin.
 
-    Pairs: all true pairs, all candidate pairs and 50,000 random pairs, so that every
-    similarity range is populated.
+    Pairs: all true pairs and 100,000 random pairs (candidate pairs are left out: they were
+    selected for sharing a token, which would bias the curve).
     """
     rng = np.random.default_rng(0)
     q_pos = {r.record_id: i for i, r in enumerate(data.querier)}
     h_pos = {r.record_id: i for i, r in enumerate(data.holder)}
     true_q = np.array([q_pos[a] for a, _ in data.truth])
     true_h = np.array([h_pos[b] for _, b in data.truth])
-    q = np.concatenate([true_q, table.querier_index, rng.integers(0, len(q_filters), 50_000)])
-    h = np.concatenate([true_h, table.holder_index, rng.integers(0, len(h_filters), 50_000)])
+    q = np.concatenate([true_q, rng.integers(0, len(q_filters), 100_000)])
+    h = np.concatenate([true_h, rng.integers(0, len(h_filters), 100_000)])
     pairs = np.unique(q * len(h_filters) + h)
     q, h = pairs // len(h_filters), pairs % len(h_filters)
     dice = dice_coefficients(q_filters[q], h_filters[h])
