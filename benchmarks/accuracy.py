@@ -327,9 +327,7 @@ def run(data: LinkageData, schema: LinkageSchema, workers: int) -> dict:
     result["true_pairs"] = len(data.truth)
     result["tokens"] = token_info
     result["candidates"] = candidate_metrics(data, table)
-    result["band_collision_curve"] = collision_curve(
-        data, q_filters, q_tokens, h_filters, h_tokens, table
-    )
+    result["band_collision_curve"] = collision_curve(data, q_filters, q_tokens, h_filters, h_tokens)
     result["exact_baseline"] = quality(exact_baseline(data), data.truth)
     result["reference_linker"], reference_curve = reference_linker(
         data, schema, q_filters, h_filters
