@@ -15,6 +15,7 @@ from ppmatch.match import (
     dice_coefficients,
     fit_em,
     fit_labeled,
+    learn_levels,
     resolve_one_to_one,
     token_patterns,
 )
@@ -254,3 +255,36 @@ def test_reference_linker_links_the_typo_and_not_the_stranger():
     links = linker.link(queriers, holders)
     assert [(c.querier_id, c.holder_ref) for c in links] == [("q0", "h0")]
     assert links[0].score > 0.75
+
+
+def test_calibrate_moves_scores_by_the_batch_prior_and_is_capped():
+    schema = _schema(prior_log2_odds=-7.0)
+    scorer = PatternScorer(schema)
+    rng = np.random.default_rng(4)
+    mostly_matches = np.r_[rng.normal(15, 2, 900), rng.normal(-10, 2, 100)]
+    shifted = scorer.calibrate(mostly_matches)
+    shift = shifted[0] - mostly_matches[0]
+    assert np.allclose(shifted - mostly_matches, shift)
+    assert shift == pytest.approx(np.log2(9) + 7.0, abs=0.3)  # odds 9:1 in the batch vs 1:128
+    capped = PatternScorer(_schema(prior_log2_odds=-20.0)).calibrate(mostly_matches)
+    assert capped[0] - mostly_matches[0] == pytest.approx(12.0)
+    rare = np.r_[rng.normal(15, 2, 10), rng.normal(-10, 2, 1270)]
+    assert abs(scorer.calibrate(rare)[0] - rare[0]) < 1.0  # same prior as the fit: ~no shift
+    uncalibrated = PatternScorer(_schema())
+    assert np.array_equal(uncalibrated.calibrate(mostly_matches), mostly_matches)
+
+
+def test_learn_levels_keeps_supported_combinations_largest_first():
+    table, _ = _synthetic_table(np.random.default_rng(1), 300, 3000)
+    learned = learn_levels(table, _two_rule_schema(families=True), min_support=10)
+    (family,) = learned.scoring.families
+    assert [level.rules for level in family.levels] == [
+        ("doc", "name_dob"),
+        ("doc",),
+        ("name_dob",),
+    ]
+    rare = learn_levels(table, _two_rule_schema(families=True), min_support=10_000)
+    assert (
+        rare.scoring.families[0].levels
+        == _two_rule_schema(families=True).scoring.families[0].levels
+    )
