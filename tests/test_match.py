@@ -58,7 +58,10 @@ def test_decide_needs_payload_for_a_match():
 
 def test_default_scorer_ranks_strong_patterns_above_weak_ones():
     scorer = PatternScorer(LinkageSchema.default())
-    strong = scorer.score(["doc", "name_dob", "phonetic_sorted_dob", "groups_sorted_dob"], 16)
+    strong = scorer.score(
+        ["doc", "name_dob", "phonetic_sorted_dob", "groups_sorted_dob"],
+        LinkageSchema.default().lsh.bands,
+    )
     weak = scorer.score([], 1)
     assert strong > scorer.match_threshold > weak
     assert scorer.decide(weak, payload_available=False) == "none"
@@ -124,8 +127,9 @@ def test_token_patterns_report_rules_and_band_counts():
         typo
     )
     assert "name_dob" not in table.matched_rules(typo)
-    assert 0 < table.band_count[typo] < 16
-    assert table.band_count[pairs[(1, 1)]] == 16
+    bands = LinkageSchema.default().lsh.bands
+    assert 0 < table.band_count[typo] < bands
+    assert table.band_count[pairs[(1, 1)]] == bands
     same = pairs[(1, 1)]
     weights = {t.value: t.weight for t in tokenizer.tokenize(holders[1])}
     assert table.shares[same] == sum(weights.values())  # every token of the record matched
@@ -169,7 +173,7 @@ def test_fit_labeled_gives_positive_agree_and_negative_disagree_weights():
     scoring = fit_labeled(table, labels, _two_rule_schema(families=False))
     assert scoring.rule_weights["doc"].agree > 5 > 0 > scoring.rule_weights["doc"].disagree
     assert list(scoring.band_weights) == sorted(scoring.band_weights)  # non-decreasing
-    assert scoring.band_weights[16] > 0 > scoring.band_weights[0]
+    assert scoring.band_weights[-1] > 0 > scoring.band_weights[0]
     with pytest.raises(InputError):
         fit_labeled(table, np.zeros(len(labels), bool), LinkageSchema.default())
 

@@ -84,6 +84,23 @@ def test_day_month_swap_shares_the_unordered_rule_only():
     assert "name_dob" not in shared
 
 
+def test_birth_dates_one_day_apart_share_the_adjacent_rule_two_days_do_not():
+    def born(year: int, month: int, day: int) -> NormalizedRecord:
+        return replace(person(), date_of_birth=PartialDate(year, month, day))
+
+    for a, b in (
+        ((1980, 2, 29), (1980, 3, 1)),
+        ((1979, 12, 31), (1980, 1, 1)),
+        ((1980, 5, 6), (1980, 5, 7)),
+    ):
+        shared = _shared_rules(born(*a), born(*b))
+        assert "first_names_dob_adjacent" in shared and "name_dob" not in shared
+    assert "first_names_dob_adjacent" not in _shared_rules(born(1980, 5, 6), born(1980, 5, 8))
+    assert not _rule_values(
+        replace(person(), date_of_birth=PartialDate(1980)), "first_names_dob_adjacent"
+    )
+
+
 def test_name_order_swap_shares_the_sorted_rule():
     original = person(given=("WEI",), surname=("ZHANG",))
     swapped = person(given=("ZHANG",), surname=("WEI",))
@@ -135,7 +152,7 @@ def test_similar_records_share_more_bands_than_unrelated():
         nationality="POL",
         document_number="AA123",
     )
-    assert _shared_bands(person(), person()) == 16
+    assert _shared_bands(person(), person()) == LinkageSchema.default().lsh.bands
     assert _shared_bands(person(), typo) > _shared_bands(person(), unrelated)
 
 

@@ -46,6 +46,7 @@ Component = Literal[
     "sex",
     "dob",
     "dob_unordered",
+    "dob_adjacent",
     "birth_year",
     "birth_year_month",
     "birth_month_day",

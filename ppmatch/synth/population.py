@@ -124,6 +124,11 @@ def draw_people(rng: np.random.Generator, size: int, tables: NameTables) -> Popu
     )
 
 
+def _words(name: str) -> set[str]:
+    """The words of a Latin name form (JEAN-PIERRE -> {JEAN, PIERRE}); empty for index 0."""
+    return set(name.replace("-", " ").split()) if name else set()
+
+
 def add_hard_negatives(
     rng: np.random.Generator, people: Population, targets: slice, sources: int, tables: NameTables
 ) -> None:
@@ -161,7 +166,9 @@ def add_hard_negatives(
     shift = rng.integers(60, 3000, len(to)) * rng.choice(np.array([-1, 1]), len(to))
     people.dob[to] = np.clip(people.dob[frm] + shift, _FIRST_BIRTH_DAY, _LAST_BIRTH_DAY)
 
-    # Same surname and birth date (twins, cousins): another given name of the same list.
+    # Same surname and birth date (twins, cousins): another given name of the same list that
+    # shares no word with the source's (JEAN -> JEAN-PIERRE would be the source with a middle
+    # name, which the corruption model also produces for the same person: not a sibling).
     to, frm = target[same_surname], source[same_surname]
     people.given2[to] = 0
     steps = rng.random(len(to))
@@ -169,7 +176,14 @@ def add_hard_negatives(
         names = tables.ranges[(int(people.locale[person]), "mf"[people.name_sex[person]])]
         rank = int(people.given1[origin]) - int(names[0])  # name lists are contiguous
         offset = 1 + int(step * (len(names) - 1)) if len(names) > 1 else 0
-        people.given1[person] = names[(rank + offset) % len(names)]
+        taken = _words(tables.latin[people.given1[origin]]) | _words(
+            tables.latin[people.given2[origin]]
+        )
+        for extra in range(len(names)):
+            choice = names[(rank + offset + extra) % len(names)]
+            if not _words(tables.latin[choice]) & taken:
+                break
+        people.given1[person] = choice
 
     # The most common given name and surname of the person's locale.
     for person in target[common]:

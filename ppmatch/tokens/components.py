@@ -10,6 +10,7 @@ swapping one side.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from itertools import islice, product
 
@@ -128,6 +129,23 @@ def _dob_unordered(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
     return [f"{date.year:04d}~{low:02d}~{high:02d}"]
 
 
+def _dob_adjacent(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    """Two-day bins at both offsets: two full dates one day apart always share one bin.
+
+    Off-by-one birth days (time zones, 21/22 misread, midnight births) are a common clerical
+    error; an exact-date rule misses them and a year-only rule cannot tell them from a stranger
+    of the same name born months away.
+    """
+    date = record.date_of_birth
+    if date is None or date.day is None or date.month is None:
+        return []
+    try:
+        ordinal = datetime.date(date.year, date.month, date.day).toordinal()
+    except ValueError:
+        return []
+    return [f"e{ordinal // 2}", f"o{(ordinal + 1) // 2}"]
+
+
 def _birth_year(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
     date = record.date_of_birth
     return [f"{date.year:04d}"] if date is not None else []
@@ -157,6 +175,7 @@ COMPONENTS: dict[str, ComponentFunction] = {
     "place_of_birth": lambda r, _: [r.place_of_birth] if r.place_of_birth else [],
     "dob": _dob,
     "dob_unordered": _dob_unordered,
+    "dob_adjacent": _dob_adjacent,
     "birth_year": _birth_year,
     "birth_year_month": _birth_year_month,
     "birth_month_day": _birth_month_day,
