@@ -50,28 +50,23 @@ def _register_commands() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Typer handles usage errors itself (standalone mode); deliberate ``PpmatchError``s reach us
+    and are printed on one line.
+    """
     _register_commands()
     try:
-        app(standalone_mode=False)
+        app()
     except PpmatchError as error:
         if _debug:
             raise
         err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         sys.exit(error.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except Exception as error:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        if isinstance(error, click.exceptions.Exit):
-            sys.exit(error.exit_code)
-        raise
 
 
 if __name__ == "__main__":
-    main()
+    # Run through the imported module so that command modules register on the same ``app``.
+    from ppmatch.cli.main import main as _main
+
+    _main()

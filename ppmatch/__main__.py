@@ -1,0 +1,5 @@
+"""``python -m ppmatch`` runs the command-line interface."""
+
+from ppmatch.cli.main import main
+
+main()
