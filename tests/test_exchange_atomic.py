@@ -56,3 +56,17 @@ def test_damaged_chunk_counts_as_not_done(tmp_path):
         job.load_chunk(1)
     job.finish()
     assert not (tmp_path / "job").exists()
+
+
+def test_job_seed_is_private_and_a_lost_seed_refuses_resume(tmp_path):
+    work = tmp_path / "job"
+    job = ChunkedJob(work, job_id="abc", total_chunks=2, resume=False)
+    assert len(job.seed) == 32
+    assert os.stat(work / "seed").st_mode & 0o777 == 0o600
+    assert job.seed.hex() not in (work / "manifest.json").read_text()
+    (work / "seed").write_bytes(job.seed[:31])
+    with pytest.raises(IntegrityError, match="seed is damaged"):
+        ChunkedJob(work, job_id="abc", total_chunks=2, resume=True)
+    (work / "seed").unlink()
+    with pytest.raises(IntegrityError, match="seed is unreadable"):
+        ChunkedJob(work, job_id="abc", total_chunks=2, resume=True)

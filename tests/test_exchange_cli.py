@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import os
 import signal
+import stat
 import sys
 import time
 from pathlib import Path
@@ -384,18 +385,32 @@ def test_killed_publish_resumes_to_the_same_database(tmp_path, capsys):
     os.kill(process.pid, signal.SIGKILL)
     process.join()
     assert process.exitcode == -signal.SIGKILL
-    done_at_kill = len(json.loads((work / "manifest.json").read_text())["chunks"])
+    manifest_text = (work / "manifest.json").read_text()
+    done_at_kill = len(json.loads(manifest_text)["chunks"])
     assert not out.exists(), "a killed publish must not leave a database behind"
+    # the run's secret seed sits alone in a private file, never in the manifest
+    seed_file = work / "seed"
+    assert stat.S_IMODE(seed_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(work.stat().st_mode) == 0o700
+    seed = seed_file.read_bytes()
+    assert len(seed) == 32 and seed.hex() not in manifest_text
     refused(capsys, 2, "--resume", "holder", "publish", *args, "--out", out, output=out)
 
     code, stdout, err = cli(capsys, "holder", "publish", *args, "--out", out, "--resume")
     assert code == 0, err
+    assert seed.hex() not in stdout + err
     summary = json.loads(stdout)
     assert summary["resumed_chunks"] >= done_at_kill >= 2 and summary["chunks"] == 20
-    assert not work.exists()
-    code, stdout, err = cli(capsys, "holder", "publish", *args, "--out", reference)
+    assert not work.exists(), "the checkpoint (and its seed) must be deleted on completion"
+    # An uninterrupted publish of the same records under the same keys and seed (through the
+    # protocol layer, in one go, other chunking) is byte-identical to the killed-and-resumed one.
+    uninterrupted_publish(setup, felons, reference, seed)
+    assert out.read_bytes() == reference.read_bytes()
+    # a fresh run draws a fresh seed: same entries, other ciphertexts
+    code, stdout, err = cli(capsys, "holder", "publish", *args, "--out", tmp_path / "fresh.ppmdb")
     assert code == 0, err
-    assert_same_database(out, reference, setup, travelers, tmp_path)
+    assert (tmp_path / "fresh.ppmdb").read_bytes() != out.read_bytes()
+    assert_database_matches(out, setup, travelers, tmp_path)
 
 
 def run_main(argv):
@@ -403,37 +418,35 @@ def run_main(argv):
     main()
 
 
-def assert_same_database(resumed, reference, setup, travelers, tmp_path):
+def uninterrupted_publish(setup, felons, out, seed):
+    from ppmatch.exchange.config import screening_config
+    from ppmatch.exchange.roles import load_role
+    from ppmatch.protocols import Holder
+
+    role = load_role(setup.agreement, setup.alpha_keys, "alpha", None)
+    epoch, oprf_key = role.oprf_key()
+    config = screening_config(role.agreement, role.keys, epoch=epoch)
+    holder = Holder(config, oprf_key=oprf_key, signing_key=role.keys.signing, workers=1)
+    holder.publish(felons, out=out, publish_seed=seed)
+
+
+def assert_database_matches(database, setup, travelers, tmp_path):
+    """A query against the (seeded, resumed) database finds the true match with its payload."""
     from ppmatch.exchange.holder_side import HolderService, Peer
     from ppmatch.exchange.querier_side import QuerierSide
     from ppmatch.exchange.roles import load_role
-    from ppmatch.protocols.database import HolderDatabase
 
-    a, b = HolderDatabase.read(resumed), HolderDatabase.read(reference)
-    if resumed.read_bytes() == reference.read_bytes():
-        return  # publish is deterministic: byte-identical
-    # Publish draws fresh payload keys and Shamir coefficients, so ciphertexts differ between
-    # two runs; everything derived from the keys and records must not, and a query against
-    # either database must give the same results (so every reached payload decrypts the same).
-    assert a.header == b.header
-    assert (a.entries.tags == b.entries.tags).all()
-    assert (a.entries.entry_ids == b.entries.entry_ids).all()
-    assert (a.payloads.handles == b.payloads.handles).all()
-    assert a.entries.labels.shape == b.entries.labels.shape
     holder = HolderService(
         load_role(setup.agreement, setup.alpha_keys, "alpha", None), tmp_path / "compare"
     )
     side = QuerierSide(load_role(setup.agreement, setup.beta_keys, "beta", None), tmp_path / "a")
-    results = []
-    for database in (resumed, reference):
-        request, response = tmp_path / "q.ppm", tmp_path / "r.ppm"
-        side.prepare(travelers, database, request, tmp_path / "q")
-        response.write_bytes(
-            holder.evaluate(request.read_bytes(), peer=Peer("beta", "file"), source="q")
-        )
-        side.finish(response, tmp_path / "q", database, tmp_path / "m.csv")
-        results.append((tmp_path / "m.csv").read_text())
-    assert results[0] == results[1] and "F0000" in results[0]
+    request, response = tmp_path / "q.ppm", tmp_path / "r.ppm"
+    side.prepare(travelers, database, request, tmp_path / "q")
+    response.write_bytes(
+        holder.evaluate(request.read_bytes(), peer=Peer("beta", "file"), source="q")
+    )
+    side.finish(response, tmp_path / "q", database, tmp_path / "m.csv")
+    assert "F0000" in (tmp_path / "m.csv").read_text()
 
 
 def test_delta_expunges_a_record_from_the_querier_copy(tmp_path, capsys):

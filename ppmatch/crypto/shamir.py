@@ -12,7 +12,7 @@ endian, < p).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ppmatch.errors import CryptoError
@@ -49,14 +49,24 @@ class Share:
         return cls(threshold, index, value)
 
 
-def split(secret: bytes, n: int, t: int) -> list[Share]:
-    """``n`` shares of ``secret``, any ``t`` of which reconstruct it."""
+def split(
+    secret: bytes, n: int, t: int, *, randbelow: Callable[[int], int] | None = None
+) -> list[Share]:
+    """``n`` shares of ``secret``, any ``t`` of which reconstruct it.
+
+    ``randbelow(bound)`` draws the ``t - 1`` random coefficients (default: the OS CSPRNG via
+    :func:`secrets.randbelow`); a caller passes a keyed deterministic one to make a publish
+    reproducible. It must return values uniform (or negligibly close) in ``[0, bound)``.
+    """
     if len(secret) != SECRET_SIZE:
         raise CryptoError(f"Shamir secret must be {SECRET_SIZE} bytes, got {len(secret)}")
     if not 1 <= t <= n <= MAX_SHARES:
         raise CryptoError(f"Shamir needs 1 <= t <= n <= {MAX_SHARES}, got t={t}, n={n}")
     coefficients = [int.from_bytes(secret, "big")]
-    coefficients += [secrets.randbelow(PRIME) for _ in range(t - 1)]
+    draw = secrets.randbelow if randbelow is None else randbelow
+    coefficients += [draw(PRIME) for _ in range(t - 1)]
+    if any(not 0 <= c < PRIME for c in coefficients[1:]):
+        raise CryptoError("Shamir coefficient source returned a value outside the field")
     shares = []
     for x in range(1, n + 1):
         y = 0

@@ -53,7 +53,11 @@ class PublishSummary:
 def _published_chunks(
     config, oprf_key, chunks, job: ChunkedJob, workers: int
 ) -> Iterator[tuple[bool, object]]:
-    """(was resumed, PublishedChunk) in input order; completed chunks come from the checkpoint."""
+    """(was resumed, PublishedChunk) in input order; completed chunks come from the checkpoint.
+
+    Every chunk is published under the job's persisted seed, so the chunks computed after a
+    resume are the ones the interrupted run would have written.
+    """
     from ppmatch.protocols.publish import ChunkPublisher, init_worker, publish_in_worker
 
     def finished(index, published):
@@ -61,7 +65,7 @@ def _published_chunks(
         return False, published
 
     if workers == 1:
-        publisher = ChunkPublisher(config, oprf_key)
+        publisher = ChunkPublisher(config, oprf_key, publish_seed=job.seed)
         for index, chunk in enumerate(chunks):
             if job.is_done(index):
                 yield True, chunk_from_bytes(job.load_chunk(index), source=str(job.work_dir))
@@ -70,7 +74,7 @@ def _published_chunks(
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=init_worker, initargs=(config, oprf_key)
+        workers, mp_context=context, initializer=init_worker, initargs=(config, oprf_key, job.seed)
     ) as pool:
         pending: list[tuple[int, object]] = []
 

@@ -2,16 +2,22 @@
 
 A job owns a work directory holding one file per completed chunk and a ``manifest.json``
 (written atomically after each chunk) that records the job's identity (a hash of its inputs and
-parameters), a persisted random seed, and the SHA-256 and size of every completed chunk. A chunk
-counts as done only if the manifest lists it *and* its file still hashes to the recorded value,
-so a chunk file torn by a kill is simply recomputed. The seed makes any randomness the job
-needs reproducible across the interruption, so a resumed run yields byte-identical output.
+parameters) and the SHA-256 and size of every completed chunk. A chunk counts as done only if
+the manifest lists it *and* its file still hashes to the recorded value, so a chunk file torn by
+a kill is simply recomputed.
+
+A random 32-byte seed, drawn once at the job's first start, lives in its own file ``seed``
+(mode 0600, written atomically before the manifest, in a 0700 directory) and is reused on every
+resume: it makes any randomness the job needs reproducible, so a resumed run yields
+byte-identical output. It is secret (a publish derives its payload keys from it): it is never
+put in the manifest, logged or printed, and :meth:`ChunkedJob.finish` deletes it with the rest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import shutil
 from pathlib import Path
@@ -20,7 +26,9 @@ from ppmatch.errors import InputError, IntegrityError
 from ppmatch.exchange.atomic import atomic_write_bytes, atomic_write_text
 
 MANIFEST_NAME = "manifest.json"
-MANIFEST_FORMAT = "ppmatch-job-v1"
+MANIFEST_FORMAT = "ppmatch-job-v2"
+SEED_NAME = "seed"
+SEED_SIZE = 32
 
 
 class ChunkedJob:
@@ -44,16 +52,35 @@ class ChunkedJob:
                     "or delete the directory to start over"
                 )
             self._manifest = self._read_manifest(manifest_path)
+            self._seed = self._read_seed()
         else:
-            self.work_dir.mkdir(parents=True, exist_ok=True)
+            self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.work_dir, 0o700)
+            self._seed = secrets.token_bytes(SEED_SIZE)
+            atomic_write_bytes(self.work_dir / SEED_NAME, self._seed, mode=0o600)
             self._manifest = {
                 "format": MANIFEST_FORMAT,
                 "job_id": job_id,
                 "total_chunks": total_chunks,
-                "seed": secrets.token_hex(32),
                 "chunks": {},
             }
             self._write_manifest()
+
+    def _read_seed(self) -> bytes:
+        path = self.work_dir / SEED_NAME
+        try:
+            seed = path.read_bytes()
+        except OSError as error:
+            raise IntegrityError(
+                f"{path}: the run's seed is unreadable ({error.strerror}); delete "
+                f"{self.work_dir} to start over"
+            ) from error
+        if len(seed) != SEED_SIZE:
+            raise IntegrityError(
+                f"{path}: the run's seed is damaged ({len(seed)} bytes, expected {SEED_SIZE}); "
+                f"delete {self.work_dir} to start over"
+            )
+        return seed
 
     def _read_manifest(self, path: Path) -> dict:
         try:
@@ -78,8 +105,8 @@ class ChunkedJob:
 
     @property
     def seed(self) -> bytes:
-        """32 random bytes fixed at the job's first start and reused on every resume."""
-        return bytes.fromhex(self._manifest["seed"])
+        """32 secret random bytes fixed at the job's first start and reused on every resume."""
+        return self._seed
 
     def _chunk_path(self, index: int) -> Path:
         return self.work_dir / f"chunk-{index:06d}.bin"

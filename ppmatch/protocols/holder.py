@@ -156,12 +156,14 @@ class Holder:
             c.agreement_hash, c.suite, c.epoch, self.public_key, c.threshold, label_size(c), version
         )
 
-    def _published_chunks(self, records: RecordSource) -> Iterable[PublishedChunk]:
+    def _published_chunks(
+        self, records: RecordSource, publish_seed: bytes | None = None
+    ) -> Iterable[PublishedChunk]:
         chunks = iter_chunks(
             records, chunk_rows=self.chunk_rows, extra_fields=self.config.schema.extra_fields
         )
         if self.workers == 1:
-            publisher = ChunkPublisher(self.config, self.oprf_key)
+            publisher = ChunkPublisher(self.config, self.oprf_key, publish_seed=publish_seed)
             yield from (publisher.publish(chunk) for chunk in chunks)
             return
         context = multiprocessing.get_context("spawn")
@@ -169,7 +171,7 @@ class Holder:
             self.workers,
             mp_context=context,
             initializer=init_worker,
-            initargs=(self.config, self.oprf_key),
+            initargs=(self.config, self.oprf_key, publish_seed),
         ) as pool:
             pending = []
             for chunk in chunks:
@@ -179,8 +181,19 @@ class Holder:
             for future in pending:
                 yield future.result()
 
-    def publish(self, records: RecordSource, *, out: str | Path | None = None) -> HolderDatabase:
+    def publish(
+        self,
+        records: RecordSource,
+        *,
+        out: str | Path | None = None,
+        publish_seed: bytes | None = None,
+    ) -> HolderDatabase:
         """Publish a signed database of ``records`` (a file path, DataFrame or RecordBatches).
+
+        ``publish_seed`` (32 secret bytes) makes the output reproducible: every payload key and
+        Shamir coefficient is derived from it per record, so the same records, keys and seed
+        give the same bytes (a resumed publish matches an uninterrupted one). Without it they
+        come fresh from the OS. The seed decides the payload keys: keep it as secret as they are.
 
         With ``out`` the database is always streamed to that file (sorted bucket by bucket,
         never assembled in memory) and mapped back;
@@ -192,7 +205,7 @@ class Holder:
         sorter = EntrySorter(label_size(self.config), self.spill_limit)
         payload_parts = []
         try:
-            for published in self._published_chunks(records):
+            for published in self._published_chunks(records, publish_seed):
                 sorter.add(published.entries)
                 payload_parts.append(
                     (published.handles, published.payload_sizes, published.payload_blob)

@@ -1,6 +1,7 @@
 """Holder publish: records -> token entries and encrypted payloads, streamed in bounded memory.
 
-Per record j: a random payload key K_j seals the agreed payload fields; K_j is Shamir-split into
+Per record j: a random payload key K_j (derived from a secret publish seed when one is given,
+see :mod:`ppmatch.protocols.publish_seed`) seals the agreed payload fields; K_j is Shamir-split into
 ``n = sum of token weights`` shares with threshold t (at least t shares are made, so a record
 with few tokens still exists as a candidate even though it can never disclose). Per token:
 ``y = OPRF(token)``, ``tag, label_key = H(y)``, and the label seals
@@ -43,6 +44,7 @@ from ppmatch.protocols.derive import (
     tags_as_uint64,
 )
 from ppmatch.protocols.payload import encode_payload, seal_payload
+from ppmatch.protocols.publish_seed import PublishRandomness
 from ppmatch.protocols.records import RecordChunk, tokenize_chunk
 from ppmatch.tokens import Tokenizer
 
@@ -69,8 +71,15 @@ class PublishedChunk:
 class ChunkPublisher:
     """Everything a worker needs to publish chunks (built once per process)."""
 
-    def __init__(self, config: ScreeningConfig, oprf_private_key: bytes) -> None:
+    def __init__(
+        self,
+        config: ScreeningConfig,
+        oprf_private_key: bytes,
+        *,
+        publish_seed: bytes | None = None,
+    ) -> None:
         self.config = config
+        self.randomness = PublishRandomness(publish_seed)
         self.server = OPRFServer(config.suite, oprf_private_key, mode=MODE_VOPRF)
         self.secrets = HolderSecrets(oprf_private_key, config.agreement_hash, config.epoch)
         self.tokenizer = Tokenizer(config.schema, config.linkage_secret, config.agreement_id)
@@ -103,23 +112,33 @@ class ChunkPublisher:
         position = 0
         for row, tokens in enumerate(token_lists):
             handle = self.secrets.handle(chunk.record_ids[row])
-            payload_key = os.urandom(32)
             plaintext = encode_payload(
                 self.payload_fields(chunk, row), config.payload_fields, cap=config.max_payload_bytes
+            )
+            token_secrets = [
+                entry_secrets(outputs[position + i], config.agreement_hash)
+                for i in range(len(tokens))
+            ]
+            position += len(tokens)
+            total_weight = sum(token.weight for token in tokens)
+            undisclosable += total_weight < config.threshold
+            share_count = max(total_weight, config.threshold)
+            payload_key, randbelow = self.randomness.for_record(
+                handle,
+                plaintext,
+                [tag for tag, _ in token_secrets],
+                [token.weight for token in tokens],
+                share_count,
             )
             handles.append(handle)
             payloads.append(
                 seal_payload(payload_key, plaintext, config.agreement_hash, config.epoch, handle)
             )
-            total_weight = sum(token.weight for token in tokens)
-            undisclosable += total_weight < config.threshold
-            shares = shamir.split(
-                payload_key, max(total_weight, config.threshold), config.threshold
-            )
+            shares = shamir.split(payload_key, share_count, config.threshold, randbelow=randbelow)
             next_share = 0
-            for index, token in enumerate(tokens):
-                tag, label_key = entry_secrets(outputs[position], config.agreement_hash)
-                position += 1
+            for index, (token, (tag, label_key)) in enumerate(
+                zip(tokens, token_secrets, strict=True)
+            ):
                 entry_id = self.secrets.entry_id(handle, index)
                 mine = shares[next_share : next_share + token.weight]
                 next_share += token.weight
@@ -148,9 +167,11 @@ class ChunkPublisher:
 _worker: ChunkPublisher | None = None
 
 
-def init_worker(config: ScreeningConfig, oprf_private_key: bytes) -> None:
+def init_worker(
+    config: ScreeningConfig, oprf_private_key: bytes, publish_seed: bytes | None = None
+) -> None:
     global _worker
-    _worker = ChunkPublisher(config, oprf_private_key)
+    _worker = ChunkPublisher(config, oprf_private_key, publish_seed=publish_seed)
 
 
 def publish_in_worker(chunk: RecordChunk) -> PublishedChunk:
