@@ -19,8 +19,12 @@ OTHER_SEED = bytes(range(1, 33))
 
 @pytest.fixture(scope="module")
 def setting():
+    # Bands carry one share here (the default gives them none), so every label holds shares
+    # and every label must change with the seed.
+    schema = scored_schema()
+    schema = schema.model_copy(update={"lsh": schema.lsh.model_copy(update={"weight": 1})})
     config = ScreeningConfig.default(
-        linkage_secret=b"linkage secret for the tests....", schema=scored_schema()
+        linkage_secret=b"linkage secret for the tests....", schema=schema
     )
     felons = people(40, seed=7, prefix="F")
     key = Holder(config, signing_key=Ed25519PrivateKey.generate(), workers=1).oprf_key
