@@ -186,14 +186,14 @@ class ClkEncoder:
         if hardening.balance:
             bits = np.concatenate([bits, 1 - bits], axis=1)[:, self._balance_permutation]
         if self._blip_key is not None:
-            bits = self._blip(bits)
+            bits = self._blip(bits, self._blip_key)
         return np.ascontiguousarray(bits)
 
-    def _blip(self, bits: np.ndarray) -> np.ndarray:
+    def _blip(self, bits: np.ndarray, key: bytes) -> np.ndarray:
         width = bits.shape[1]
         noise = np.empty(bits.shape, dtype="<u2")
         for row in range(bits.shape[0]):
-            seed = self._blip_key + np.packbits(bits[row]).tobytes()
+            seed = key + np.packbits(bits[row]).tobytes()
             noise[row] = np.frombuffer(hashlib.shake_256(seed).digest(2 * width), dtype="<u2")
         return bits ^ (noise < self._blip_flip_threshold).astype(np.uint8)
 

@@ -77,7 +77,9 @@ def field_value(record: NormalizedRecord, field: str) -> FieldValue | None:
     return record.extra.get(field) or None
 
 
-def value_tokens(field: str, value: FieldValue, *, fold_ocr: bool) -> list[tuple[str, ...]]:
+def value_tokens(
+    field: str, value: NormalizedName | str, *, fold_ocr: bool
+) -> list[tuple[str, ...]]:
     """A field value as a list of tokens, each with its alternative spellings."""
     if isinstance(value, NormalizedName):
         return name_token_spellings(value)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ppmatch.errors import SchemaError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 IDENTITY_FIELDS: tuple[str, ...] = (
     "given_names",
@@ -75,7 +75,7 @@ class QGramFeature(_Strict):
     """Character q-grams of the field value (each name token padded separately if ``padding``)."""
 
     kind: Literal["qgram"] = "qgram"
-    n: int = Field(2, ge=1, le=5)
+    n: int = Field(default=2, ge=1, le=5)
     padding: bool = True
     positional: bool = False
 
@@ -140,13 +140,13 @@ class Hardening(_Strict):
 
     xor_fold: bool = False
     balance: bool = False
-    blip_epsilon: float | None = Field(None, gt=0.0, le=50.0)
+    blip_epsilon: float | None = Field(default=None, gt=0.0, le=50.0)
 
 
 class ClkSpec(_Strict):
     """The Bloom-filter layout: length, keyed hash, fields, hardening."""
 
-    filter_bits: int = Field(1024, ge=64, le=16384, multiple_of=64)
+    filter_bits: int = Field(default=1024, ge=64, le=16384, multiple_of=64)
     hash: Literal["blake2b", "hmac-sha256"] = "blake2b"
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
     hardening: Hardening = Hardening()
@@ -166,7 +166,7 @@ class RuleSpec(_Strict):
     id: str = Field(pattern=_ID_PATTERN)
     components: tuple[Component, ...] = Field(min_length=1, max_length=6)
     weight: int = Field(ge=0, le=16)
-    max_tokens: int = Field(2, ge=1, le=8)
+    max_tokens: int = Field(default=2, ge=1, le=8)
 
 
 class LshSpec(_Strict):
@@ -182,9 +182,9 @@ class LshSpec(_Strict):
 
     fields: tuple[str, ...] = ()
     method: Literal["minhash", "hamming"] = "minhash"
-    bands: int = Field(16, ge=0, le=64)
-    rows: int = Field(4, ge=1, le=64)
-    weight: int = Field(1, ge=0, le=16)
+    bands: int = Field(default=16, ge=0, le=64)
+    rows: int = Field(default=4, ge=1, le=64)
+    weight: int = Field(default=1, ge=0, le=16)
 
 
 class RuleWeights(_Strict):
@@ -198,7 +198,7 @@ class LevelWeight(_Strict):
     """One agreement level of a rule family: reached when all ``rules`` matched."""
 
     rules: tuple[str, ...] = Field(min_length=1)
-    weight: float = Field(0.0, ge=-100.0, le=100.0)
+    weight: float = Field(default=0.0, ge=-100.0, le=100.0)
 
 
 class FamilySpec(_Strict):
@@ -212,7 +212,7 @@ class FamilySpec(_Strict):
 
     id: str = Field(pattern=_ID_PATTERN)
     levels: tuple[LevelWeight, ...] = Field(min_length=1)
-    none_weight: float = Field(0.0, ge=-100.0, le=100.0)
+    none_weight: float = Field(default=0.0, ge=-100.0, le=100.0)
 
 
 class ScoringSpec(_Strict):
@@ -228,13 +228,13 @@ class ScoringSpec(_Strict):
     while the evidence weights carry over.
     """
 
-    offset: float = Field(0.0, ge=-1000.0, le=1000.0)
+    offset: float = Field(default=0.0, ge=-1000.0, le=1000.0)
     families: tuple[FamilySpec, ...] = ()
     rule_weights: dict[str, RuleWeights] = Field(default_factory=dict)
     band_weights: tuple[float, ...] = ()
-    match_threshold: float = Field(10.0, ge=-1000.0, le=1000.0)
-    review_threshold: float = Field(5.0, ge=-1000.0, le=1000.0)
-    prior_log2_odds: float | None = Field(None, ge=-60.0, le=60.0)
+    match_threshold: float = Field(default=10.0, ge=-1000.0, le=1000.0)
+    review_threshold: float = Field(default=5.0, ge=-1000.0, le=1000.0)
+    prior_log2_odds: float | None = Field(default=None, ge=-60.0, le=60.0)
     fitted_on: str = ""
 
     @model_validator(mode="after")
@@ -247,7 +247,7 @@ class ScoringSpec(_Strict):
 class DisclosureSpec(_Strict):
     """Threshold disclosure: a payload key is split so that ``threshold`` shares rebuild it."""
 
-    threshold: int = Field(4, ge=1, le=255)
+    threshold: int = Field(default=4, ge=1, le=255)
 
 
 class LinkageSchema(_Strict):

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ppmatch.errors import AgreementError
 from ppmatch.exchange.atomic import atomic_write_text
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Literal[1] = 1
 HASH_DOMAIN = b"ppmatch agreement v1\x00"
 SIGNATURE_DOMAIN = b"ppmatch agreement signature v1\x00"
 _HEX32 = r"^[0-9a-f]{64}$"

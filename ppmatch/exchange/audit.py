@@ -158,7 +158,8 @@ def verify_log(
 ) -> AuditReport:
     """Check the chain, sequence numbers and checkpoint signatures; raise on the first fault."""
     signer_hex = signer.public_bytes_raw().hex()
-    head, checkpoints, events = GENESIS, 0, {}
+    head, checkpoints = GENESIS, 0
+    events: dict[str, int] = {}
     last_event = None
     try:
         raw = Path(path).read_bytes()
