@@ -7,6 +7,7 @@ be mailed or archived as is.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ def score_histogram_svg(scores: list[float], decisions: list[str], *, bins: int 
         f'<line x1="{margin}" y1="{height - margin}" x2="{width - margin}" y2="{height - margin}" stroke="#333"/>',
     ]
     for i in range(bins):
-        base = height - margin
+        base: float = height - margin
         for kind, color in colors.items():
             count = int(counts[kind][i])
             if not count:
@@ -56,7 +57,7 @@ def score_histogram_svg(scores: list[float], decisions: list[str], *, bins: int 
     return "".join(parts)
 
 
-def _table(headers: list[str], rows: list[list[object]]) -> str:
+def _table(headers: list[str], rows: Sequence[Sequence[object]]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows

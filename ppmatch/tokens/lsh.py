@@ -11,6 +11,8 @@ count alike. A filter with no set bits has no bands.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ppmatch.encoding.clk import keyed_permutation, keyed_stream, unpack_bits
@@ -58,14 +60,14 @@ class BandHasher:
         # The minimum rank is the first set bit in rank order; with any realistic fill it lies
         # among the first few ranks, so scan a prefix and fall back to a full scan if needed.
         prefix = bits[:, self._rank_order[:, :_PREFIX]]  # (n, hashes, prefix)
-        found = prefix.any(axis=2)
+        found = cast(np.ndarray, prefix.any(axis=2))  # an axis reduction of a 3-d array
         minima[:] = prefix.argmax(axis=2)
-        for row in np.nonzero(~found.all(axis=1))[0]:
-            ordered = bits[row][self._rank_order]  # (hashes, bits)
-            minima[row] = np.where(ordered.any(axis=1), ordered.argmax(axis=1), -1)
+        for sparse in np.nonzero(~found.all(axis=1))[0]:
+            ordered = bits[sparse][self._rank_order]  # (hashes, bits)
+            minima[sparse] = np.where(ordered.any(axis=1), ordered.argmax(axis=1), -1)
         keys = minima.astype(">u2" if self.bits <= 65536 else ">u4")
         width = self.spec.rows * keys.itemsize
-        nonempty = bits.any(axis=1)
+        nonempty = cast(np.ndarray, bits.any(axis=1))
         result: list[list[bytes]] = []
         for row in range(len(bits)):
             if not nonempty[row]:
@@ -78,7 +80,7 @@ class BandHasher:
     def _hamming(self, bits: np.ndarray) -> list[list[bytes]]:
         sampled = np.concatenate([bits, 1 - bits], axis=1)[:, self._sample]  # (n, bands, rows)
         packed = np.packbits(sampled, axis=2)
-        nonempty = bits.any(axis=1)
+        nonempty = cast(np.ndarray, bits.any(axis=1))
         return [
             [packed[i, b].tobytes() for b in range(self.spec.bands)] if nonempty[i] else []
             for i in range(len(bits))
