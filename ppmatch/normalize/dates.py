@@ -150,7 +150,7 @@ def normalize_date(value: object) -> PartialDate | None:
     """Parse a date of birth; ``None`` when missing, unparsable or implausible."""
     try:
         if isinstance(value, PartialDate):
-            text = value.isoformat()
+            text: str | None = value.isoformat()
         elif isinstance(value, dt.datetime | dt.date):  # also pandas Timestamp; NaT raises
             text = value.strftime("%Y-%m-%d")
         else:

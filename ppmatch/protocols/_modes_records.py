@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import pandas as pd
 
@@ -25,7 +26,7 @@ from ppmatch.tokens import Tokenizer
 DEFAULT_KEY_RULE = "groups_sorted_dob"
 MAX_VALUE = 2**32 - 1  # per-record values are 32-bit; sums stay far below any Paillier modulus
 
-RecordSource = str | os.PathLike[str] | pd.DataFrame
+RecordSource: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 
 
 @dataclass(frozen=True)

@@ -236,14 +236,15 @@ class EntrySorter:
 
     def sorted_parts(self):
         """Sorted entry tables in ascending tag order (one per bucket once spilled)."""
-        if not self.spilled:
+        spill_dir = self._spill_dir
+        if spill_dir is None:  # not spilled
             yield EntryTable.concat(self._tables, self.label_size).sorted()
             self._tables = []
             return
         for handle in self._bucket_files:
             handle.close()
         for bucket in range(1 << self.BUCKET_BITS):
-            path = Path(self._spill_dir.name) / f"bucket-{bucket:03d}"
+            path = Path(spill_dir.name) / f"bucket-{bucket:03d}"
             rows = np.fromfile(path, dtype=np.uint8).reshape(-1, self.row_size)
             path.unlink()
             tags = rows[:, :TAG_SIZE].copy().view(">u8").ravel().astype(np.uint64)
@@ -252,7 +253,7 @@ class EntrySorter:
                 rows[:, TAG_SIZE : TAG_SIZE + ENTRY_ID_SIZE],
                 rows[:, TAG_SIZE + ENTRY_ID_SIZE :],
             ).sorted()
-        self._spill_dir.cleanup()
+        spill_dir.cleanup()
 
     def close(self) -> None:
         if self._spill_dir is not None:

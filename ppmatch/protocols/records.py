@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import pandas as pd
 
@@ -20,7 +21,7 @@ from ppmatch.identity import IDENTITY_COLUMNS, RECORD_ID, RecordBatch, read_reco
 from ppmatch.normalize import normalize_record
 from ppmatch.tokens import Token, Tokenizer
 
-RecordSource = str | os.PathLike[str] | pd.DataFrame | Iterable[RecordBatch]
+RecordSource: TypeAlias = str | os.PathLike[str] | pd.DataFrame | Iterable[RecordBatch]
 
 
 @dataclass(frozen=True)
