@@ -11,7 +11,7 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
@@ -82,8 +82,11 @@ def link(
     schema = _load(schema_path)
 
     def normalized(path: Path):
+        # The reader rejects rows without a record id, so it is always a str here.
         return [
-            normalize_record(row, record_id=row["record_id"], extra_fields=schema.extra_fields)
+            normalize_record(
+                row, record_id=cast(str, row["record_id"]), extra_fields=schema.extra_fields
+            )
             for chunk in iter_rows(path)
             for row in chunk
         ]

@@ -329,7 +329,8 @@ class Querier:
             decision = self.scorer.decide(candidate.score, payload is not None)
             if decision == "none":
                 continue
-            disclosed = payload if decision == "match" else {}
+            # decide() returns "match" only when the payload was reconstructed
+            disclosed = payload if decision == "match" and payload is not None else {}
             rows.append(
                 ScreeningRow(
                     querier_record_id=candidate.querier_id,

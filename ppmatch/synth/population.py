@@ -179,8 +179,8 @@ def add_hard_negatives(
         taken = _words(tables.latin[people.given1[origin]]) | _words(
             tables.latin[people.given2[origin]]
         )
-        for extra in range(len(names)):
-            choice = names[(rank + offset + extra) % len(names)]
+        for attempt in range(len(names)):
+            choice = names[(rank + offset + attempt) % len(names)]
             if not _words(tables.latin[choice]) & taken:
                 break
         people.given1[person] = choice
