@@ -382,7 +382,10 @@ class HolderDatabase:
         except (OSError, ValueError) as error:
             raise IntegrityError(f"{path}: cannot read holder database ({error})") from error
         return cls.from_bytes(
-            mapped, expected_signer=expected_signer, what=str(path), body_digest=digest.digest()
+            memoryview(mapped),
+            expected_signer=expected_signer,
+            what=str(path),
+            body_digest=digest.digest(),
         )
 
     # ---- deltas -----------------------------------------------------------------------------
