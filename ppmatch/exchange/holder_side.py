@@ -13,9 +13,10 @@ import hashlib
 import multiprocessing
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from ppmatch.errors import AgreementError, InputError, PpmatchError, ProtocolError
 from ppmatch.exchange.atomic import atomic_write_bytes, fsync_directory
@@ -26,6 +27,10 @@ from ppmatch.exchange.container import MessageType, open_envelope, seal
 from ppmatch.exchange.jobs import ChunkedJob
 from ppmatch.exchange.replay import ReplayGuard
 from ppmatch.exchange.roles import RoleContext
+
+if TYPE_CHECKING:  # the protocol layer is imported lazily at run time
+    from ppmatch.protocols.database import HolderDatabase
+    from ppmatch.protocols.publish import PublishedChunk
 
 
 def file_sha256(path: Path) -> str:
@@ -52,7 +57,7 @@ class PublishSummary:
 
 def _published_chunks(
     config, oprf_key, chunks, job: ChunkedJob, workers: int
-) -> Iterator[tuple[bool, object]]:
+) -> Iterator[tuple[bool, PublishedChunk]]:
     """(was resumed, PublishedChunk) in input order; completed chunks come from the checkpoint.
 
     Every chunk is published under the job's persisted seed, so the chunks computed after a
@@ -76,7 +81,7 @@ def _published_chunks(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=init_worker, initargs=(config, oprf_key, job.seed)
     ) as pool:
-        pending: list[tuple[int, object]] = []
+        pending: list[tuple[int, bytes | Future[PublishedChunk]]] = []
 
         def drain_one():
             index, item = pending.pop(0)
@@ -195,7 +200,7 @@ class Peer:
     certificate_subject: str | None = None
 
     def audit_fields(self) -> dict:
-        fields = {"peer": self.party, "channel": self.channel}
+        fields: dict[str, str | None] = {"peer": self.party, "channel": self.channel}
         if self.certificate_sha256:
             fields["peer_cert_sha256"] = self.certificate_sha256
             fields["peer_cert_subject"] = self.certificate_subject
@@ -263,15 +268,15 @@ class HolderService:
                     source=source,
                 )
                 if allow_retry and cached.exists():
-                    response = cached.read_bytes()
+                    cached_response = cached.read_bytes()
                     self.audit.append(
                         "evaluate",
                         retry=True,
                         request_sha256=request_sha,
-                        response_sha256=hashlib.sha256(response).hexdigest(),
+                        response_sha256=hashlib.sha256(cached_response).hexdigest(),
                         **peer.audit_fields(),
                     )
-                    return response
+                    return cached_response
                 # Another process (a CLI evaluate beside the service) may have accepted
                 # messages since: reread the replay memory under the lock.
                 self.guard = ReplayGuard(self.state_dir / "replay.json")
@@ -359,12 +364,13 @@ def publish_delta(
         raise ProtocolError(f"{database_path}: not published with this holder's epoch-{epoch} key")
     with holder:
         delta = holder.delta(add=add, remove=list(remove))
-    next_version = holder.database.to_bytes()
+    updated = cast("HolderDatabase", holder.database)  # delta() has just replaced it
+    next_version = updated.to_bytes()
     atomic_write_bytes(delta_out, delta.to_bytes())
     atomic_write_bytes(database_out, next_version)
     return DeltaSummary(
         database.version,
-        holder.database.version,
+        updated.version,
         len(delta.payloads),
         len(delta.removed_handles),
         hashlib.sha256(next_version).hexdigest(),
