@@ -16,6 +16,7 @@ import secrets
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from cryptography.hazmat.primitives import serialization
@@ -23,6 +24,9 @@ from cryptography.hazmat.primitives import serialization
 from ppmatch.errors import IntegrityError
 from ppmatch.exchange.atomic import atomic_write_bytes
 from ppmatch.exchange.keys import PartyKeys
+
+if TYPE_CHECKING:  # imported lazily at run time
+    from ppmatch.protocols.querier import PendingQuery
 
 _MAGIC = b"PPMQSTAT"
 _HEADER = struct.Struct(">8sH16sQ32s32sB12s")
@@ -55,7 +59,7 @@ class QuerierState:
     request_digest: bytes  # SHA-256 of the request container sent
     database_sha256: bytes
     finished: bool
-    pending: object | None  # ppmatch.protocols.querier.PendingQuery while unfinished
+    pending: PendingQuery | None  # while unfinished
 
 
 def _state_key(keys: PartyKeys, header: bytes) -> bytes:
