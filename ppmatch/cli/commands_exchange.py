@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -181,7 +181,7 @@ def agreement_init(
         if not sep:
             raise InputError(f"--tls-cert {item!r}: expected NAME=CERT.pem")
         fingerprints.setdefault(name, []).append(_fingerprint(Path(path)))
-    options = {"purpose": purpose} if purpose else {}
+    options: dict[str, Any] = {"purpose": purpose} if purpose else {}
     draft = draft_agreement(
         [load_public_keys(p) for p in party],
         agreement_id=agreement_id,

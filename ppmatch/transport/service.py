@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import html
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -84,7 +85,7 @@ def refuse_unlisted(service: HolderService):
     return authorize
 
 
-OPENAPI = {
+OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
         "title": "ppmatch holder service",

@@ -20,7 +20,7 @@ import contextlib
 import json
 import logging
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 logger = logging.getLogger(__name__)
 
+AsgiMapping = MutableMapping[str, Any]  # ASGI scopes and messages
 ASGIApp = Callable[
-    [dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]
+    [AsgiMapping, Callable[[], Awaitable[AsgiMapping]], Callable[[AsgiMapping], Awaitable[None]]],
+    Awaitable[None],
 ]
 
 _TLS_VERSIONS = {"TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
@@ -252,7 +254,7 @@ class MutualTLSServer:
             await asyncio.Event().wait()  # no disconnect detection needed for these short calls
             return {"type": "http.disconnect"}
 
-        async def send(message: dict) -> None:
+        async def send(message: AsgiMapping) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
