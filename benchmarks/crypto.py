@@ -9,9 +9,8 @@ scalar multiplications + one hash-to-scalar + one hash per element). Every figur
 of ``--repeat`` rounds in which, per stage, the raw loop, the serial pipeline and the pool run
 back to back; ratios are medians of per-round ratios. Serial ratios compare CPU time of this
 process (so other load on the machine skews them less); pool speed-ups compare wall-clock
-time with the serial wall-clock run ("speedup"), and, because other processes may be sharing
-the cores, also the speed-up the same run would give on idle cores ("idle-core": serial CPU
-time over the busiest worker's CPU time plus the parent's). Writes JSON with the CPU model to
+time with the serial wall-clock run ("speedup"); run it on an otherwise idle machine, since
+other processes sharing the cores lower the pool figures. Writes JSON with the CPU model to
 ``benchmarks/results/crypto.json``.
 
     .venv/bin/python benchmarks/crypto.py [--elements 4000] [--repeat 5] [--suite NAME]
@@ -30,8 +29,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import psutil
 
 from ppmatch.crypto import OPRFClient, OPRFServer, generate_key_pair, get_suite, parallel
 from ppmatch.crypto._sodium import libsodium
@@ -55,18 +52,6 @@ def seconds(operation: Callable[[], object]) -> tuple[float, float]:
     cpu, wall = time.process_time(), time.perf_counter()
     operation()
     return time.process_time() - cpu, time.perf_counter() - wall
-
-
-def worker_cpu_seconds() -> dict[int, float]:
-    """CPU seconds used so far by each child process (the pool workers)."""
-    usage = {}
-    for child in psutil.Process().children():
-        try:
-            times = child.cpu_times()
-        except psutil.Error:
-            continue
-        usage[child.pid] = times.user + times.system
-    return usage
 
 
 def raw_ops(name: str, count: int) -> dict[str, Callable[[], None]]:
@@ -216,6 +201,8 @@ def bench_suite(name: str, count: int, repeat: int, runner: parallel.BatchRunner
     ops = raw_ops(name, count)
     serial_plan = pipeline(name, count, None)
     pool_plan = pipeline(name, count, runner)
+    # Start the pool's workers before timing: their one-off start-up is not per-element work.
+    pool_plan[next(iter(STAGE_OPS))]()
     stages = {}
     for label, stage_ops in STAGE_OPS.items():
 
@@ -228,17 +215,9 @@ def bench_suite(name: str, count: int, repeat: int, runner: parallel.BatchRunner
         for _ in range(repeat):
             raw_cpu, _raw_wall = seconds(raw_stage)
             serial_cpu, serial_wall = seconds(serial_plan[label])
-            workers_before = worker_cpu_seconds()
-            parent_cpu, pool_wall = seconds(pool_plan[label])
-            busiest = max(
-                (used - workers_before.get(pid, 0.0) for pid, used in worker_cpu_seconds().items()),
-                default=0.0,
-            )
-            # Wall time the pool would take on idle cores: its busiest worker plus the
-            # parent's own share (splitting, summing composites, the proof).
-            projected = serial_cpu / (busiest + parent_cpu)
-            rounds.append((raw_cpu, serial_cpu, serial_wall, pool_wall, projected))
-        raw_cpu, serial_cpu, serial_wall, pool_wall, _ = (
+            _parent_cpu, pool_wall = seconds(pool_plan[label])
+            rounds.append((raw_cpu, serial_cpu, serial_wall, pool_wall))
+        raw_cpu, serial_cpu, serial_wall, pool_wall = (
             min(column) for column in zip(*rounds, strict=True)
         )
         stages[label] = {
@@ -249,7 +228,6 @@ def bench_suite(name: str, count: int, repeat: int, runner: parallel.BatchRunner
             "pool_per_s": round(count / pool_wall, 1),
             "pool_vs_bound": round(raw_cpu / pool_wall, 3),
             "pool_speedup": round(statistics.median(r[2] / r[3] for r in rounds), 2),
-            "pool_speedup_idle_cores": round(statistics.median(r[4] for r in rounds), 2),
         }
     single = {op: min(seconds(fn)[0] for _ in range(repeat)) / count for op, fn in ops.items()}
     return {
@@ -293,14 +271,13 @@ def main() -> None:
             )
             print(
                 f"  {'stage':<16}{'raw bound/s':>12}{'serial/s':>11}{'ratio':>7}"
-                f"{'pool/s':>11}{'ratio':>7}{'speedup':>9}{'idle-core':>10}"
+                f"{'pool/s':>11}{'ratio':>7}{'speedup':>9}"
             )
             for label, row in result["stages"].items():
                 print(
                     f"  {label:<16}{row['raw_bound_per_s']:>12,.0f}{row['serial_per_s']:>11,.0f}"
                     f"{row['serial_vs_bound']:>7.2f}{row['pool_per_s']:>11,.0f}"
                     f"{row['pool_vs_bound']:>7.2f}{row['pool_speedup']:>8.2f}x"
-                    f"{row['pool_speedup_idle_cores']:>9.2f}x"
                 )
     report["load_average_after"] = list(os.getloadavg())
     print(
