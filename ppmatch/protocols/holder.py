@@ -21,7 +21,7 @@ import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ppmatch.crypto import MODE_VOPRF, OPRFServer, generate_key_pair
-from ppmatch.crypto.parallel import BatchRunner, available_cores
+from ppmatch.crypto.parallel import available_cores
 from ppmatch.errors import AgreementError, InputError, ProtocolError
 from ppmatch.protocols.config import ScreeningConfig
 from ppmatch.protocols.database import (
@@ -32,6 +32,7 @@ from ppmatch.protocols.database import (
 )
 from ppmatch.protocols.derive import HolderSecrets
 from ppmatch.protocols.messages import EvaluationRequest, EvaluationResponse, request_digest
+from ppmatch.protocols.pooled import PooledParty
 from ppmatch.protocols.publish import (
     ChunkPublisher,
     EntrySorter,
@@ -87,7 +88,7 @@ def check_binding(
         )
 
 
-class Holder:
+class Holder(PooledParty):
     """One agency's holder side for one agreement and key epoch.
 
     ``oprf_key`` is the epoch's VOPRF private key (a fresh one is generated if omitted; read it
@@ -123,25 +124,7 @@ class Holder:
         self.database = database
         self.publish_stats = PublishStats()
         self.evaluation_stats = EvaluationStats()
-        self._runner: BatchRunner | None = None
-
-    def _batch_runner(self) -> BatchRunner:
-        """One worker pool for this object's lifetime (spawning costs more than a small batch)."""
-        if self._runner is None:
-            self._runner = BatchRunner(self.workers)
-        return self._runner
-
-    def close(self) -> None:
-        """Stop the worker processes (also done at interpreter exit)."""
-        if self._runner is not None:
-            self._runner.close()
-            self._runner = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        self._runner = None
 
     @property
     def public_key(self) -> bytes:

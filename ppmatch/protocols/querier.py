@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ppmatch.crypto import MODE_VOPRF, OPRFClient, aead, get_suite, shamir
-from ppmatch.crypto.parallel import BatchRunner, available_cores
+from ppmatch.crypto.parallel import available_cores
 from ppmatch.errors import CryptoError, ProtocolError
 from ppmatch.match import Candidate, PatternScorer, resolve_one_to_one
 from ppmatch.protocols.config import RECORD_REFERENCE_FIELD, ScreeningConfig
@@ -33,6 +33,7 @@ from ppmatch.protocols.messages import (
     request_digest,
 )
 from ppmatch.protocols.payload import open_payload
+from ppmatch.protocols.pooled import PooledParty
 from ppmatch.protocols.publish import LABEL_HEADER
 from ppmatch.protocols.records import RecordSource, iter_chunks, tokenize_records
 from ppmatch.protocols.result import ScreeningResult, ScreeningRow
@@ -70,7 +71,7 @@ class QueryStats:
     payloads_disclosed: int = 0
 
 
-class Querier:
+class Querier(PooledParty):
     """One agency's querier side for one agreement."""
 
     def __init__(
@@ -82,25 +83,7 @@ class Querier:
         self.scorer = PatternScorer(config.schema)
         self._pending: dict[bytes, PendingQuery] = {}
         self.stats = QueryStats()
-        self._runner: BatchRunner | None = None
-
-    def _batch_runner(self) -> BatchRunner:
-        """One worker pool for this object's lifetime (spawning costs more than a small batch)."""
-        if self._runner is None:
-            self._runner = BatchRunner(self.workers)
-        return self._runner
-
-    def close(self) -> None:
-        """Stop the worker processes (also done at interpreter exit)."""
-        if self._runner is not None:
-            self._runner.close()
-            self._runner = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        self._runner = None
 
     # ---- prepare ------------------------------------------------------------------------------
 
