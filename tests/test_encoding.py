@@ -1,3 +1,6 @@
+import hashlib
+import random
+
 import numpy as np
 import pytest
 from _linkage_records import person
@@ -5,7 +8,7 @@ from _linkage_records import person
 from ppmatch.encoding import ClkEncoder, LinkageSchema, encode_parallel, pack_bits, unpack_bits
 from ppmatch.errors import SchemaError
 from ppmatch.match import dice_coefficients
-from ppmatch.normalize.model import NormalizedRecord, PartialDate
+from ppmatch.normalize.model import NormalizedName, NormalizedRecord, PartialDate
 
 SECRET = b"linkage-secret-0123456789abcdef"
 OTHER_SECRET = b"linkage-secret-fedcba9876543210"
@@ -161,3 +164,137 @@ def test_extra_fields_are_declarable_and_encoded():
     without = encoder.encode(person())
     assert _popcount(with_address) > _popcount(without)
     assert "suburb" in schema.extra_fields
+
+
+# ---- golden values: the encoder's bits must not change ------------------------------------
+# Captured from the reference (per-value memo) encoder before the vectorized rewrite; bands,
+# rule screening and every accuracy figure derive from these bits.
+
+_TOKENS = (
+    "ANNA",
+    "MARIA",
+    "SCHMIDT",
+    "O",
+    "JEAN-PIERRE",
+    "MUELLER",
+    "XI",
+    "AL",
+    "VAN",
+    "DER",
+    "NGUYEN",
+    "BO",
+    "ZOË",
+    "SMITH",
+    "OBRIEN",
+    "LI",
+    "AAAA",
+)
+
+
+def _golden_name(rng: random.Random) -> NormalizedName:
+    tokens = tuple(rng.choice(_TOKENS) for _ in range(rng.randint(0, 3)))
+    alternatives = tuple(
+        (t, t.replace("UE", "U")) if "UE" in t else (() if rng.random() < 0.5 else (t,))
+        for t in tokens
+    )
+    particles = frozenset(t for t in tokens if t in ("AL", "VAN", "DER"))
+    return NormalizedName(tokens=tokens, particles=particles, alternatives=alternatives)
+
+
+def golden_records() -> list[NormalizedRecord]:
+    """Seeded mix of full, partial and missing values (repeats included, so memos are hit)."""
+    rng = random.Random(3)
+    records = []
+    for i in range(300):
+        precision = rng.choice(("day", "month", "year", None))
+        year = rng.randint(1940, 2010)
+        dob = {
+            "day": PartialDate(year, rng.randint(1, 12), rng.randint(1, 28)),
+            "month": PartialDate(year, rng.randint(1, 12)),
+            "year": PartialDate(year),
+            None: None,
+        }[precision]
+        doc = "".join(rng.choice("0123456789OISBX") for _ in range(rng.randint(1, 10)))
+        records.append(
+            NormalizedRecord(
+                record_id=f"g{i}",
+                given_names=_golden_name(rng),
+                surname=_golden_name(rng),
+                date_of_birth=dob,
+                sex=rng.choice(("M", "F", "X", None)),
+                nationality=rng.choice(("DEU", "FRA", "VNM", None)),
+                place_of_birth=rng.choice(("SAO PAULO", "LYON", "Y", None, "NEW  YORK")),
+                document_number=rng.choice((doc, doc, None)),
+                extra={"address": rng.choice(("12 HIGH ST", "ÉCOLE RUE 3", "", "A", "QQQ QQQ"))}
+                if rng.random() < 0.8
+                else {},
+            )
+        )
+    return records
+
+
+def golden_schemas() -> dict[str, LinkageSchema]:
+    default = LinkageSchema.default()
+    data = default.with_extra_fields(("address",)).model_dump(mode="json")
+    fields = data["clk"]["fields"]
+    fields[0]["features"] = [
+        {"kind": "qgram", "n": 3, "padding": False, "positional": True},
+        {"kind": "tokens"},
+        {"kind": "exact"},
+        {"kind": "phonetic", "algorithm": "nysiis"},
+    ]
+    fields[1]["features"].append({"kind": "phonetic", "algorithm": "soundex"})
+    fields[2]["features"] = [
+        {"kind": "date", "components": ["year", "year_month", "month_day", "full", "day"]},
+        {"kind": "exact"},
+    ]
+    fields[5]["features"] = [{"kind": "qgram", "n": 4, "padding": True}, {"kind": "exact"}]
+    fields[6]["features"] = [{"kind": "qgram", "n": 1, "positional": True}]
+    fields[-1]["features"] = [{"kind": "qgram", "n": 5, "padding": True}, {"kind": "tokens"}]
+    fields[3]["hashes"] = 0
+    fields[1]["hashes"] = 20
+    plain = LinkageSchema.from_mapping(data)
+    data["clk"]["hardening"] = {"xor_fold": True, "balance": True, "blip_epsilon": 3.0}
+    data["clk"]["filter_bits"] = 512
+    data["lsh"]["fields"] = ["given_names", "date_of_birth", "address"]
+    variants = LinkageSchema.from_mapping(data)
+    hmac_data = default.model_dump(mode="json")
+    hmac_data["clk"]["hash"] = "hmac-sha256"
+    hmac_data["clk"]["fields"][1]["hashes"] = 40
+    return {
+        "default": default,
+        "hmac_sha256": LinkageSchema.from_mapping(hmac_data),
+        "variants_plain": plain,
+        "variants_hardened": variants,
+    }
+
+
+def _digest(words: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(words, dtype="<u8").tobytes()).hexdigest()
+
+
+GOLDEN = {
+    "default": (
+        "6d490307bbe978353830385c3c031024218c0b0016d8b2d04952390afff337dc",
+        "6d490307bbe978353830385c3c031024218c0b0016d8b2d04952390afff337dc",
+    ),
+    "hmac_sha256": (
+        "a4a8b298483f8ba569b1a5ef89480c0a632beafd6a7e0ff66ad0b19c18089014",
+        "a4a8b298483f8ba569b1a5ef89480c0a632beafd6a7e0ff66ad0b19c18089014",
+    ),
+    "variants_plain": (
+        "95955719923f67743cc79442cb54ed6aff0276cccafd1820771c0346f4d178b8",
+        "95955719923f67743cc79442cb54ed6aff0276cccafd1820771c0346f4d178b8",
+    ),
+    "variants_hardened": (
+        "adf6f4e94b45af6848871a25ec69d01916a3db8bb7754d47bda0daef3e098766",
+        "a2ff9aed3da9797e2944110f14331d3cacfd34dd3826f659e75a16d1ab575654",
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(GOLDEN))
+def test_filters_match_golden_values(variant):
+    schema = golden_schemas()[variant]
+    full, lsh = ClkEncoder(schema, SECRET).encode_with_lsh(golden_records())
+    assert (_digest(full), _digest(lsh)) == GOLDEN[variant]
