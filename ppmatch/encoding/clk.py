@@ -2,34 +2,52 @@
 
 Each feature of a field sets ``hashes`` bit positions drawn from a keyed hash of the feature
 under that field's key (independent positions, not double hashing, which published attacks
-exploit). Token -> positions is memoised per encoder instance: common names recur, so most
-tokens of a chunk are hashed once. Filters are packed little-endian into uint64 words (bit
-``i`` is bit ``i % 64`` of word ``i // 64``), the layout the LSH and the reference linker read.
+exploit). Filters are packed little-endian into uint64 words (bit ``i`` is bit ``i % 64`` of
+word ``i // 64``), the layout the LSH and the reference linker read.
+
+Why it is fast: field values recur (names, dates, places) and features recur even more
+(bigrams, date components), so each field keeps two memos per encoder instance: feature ->
+bit positions (new features are hashed in one batch per chunk), and distinct value -> its
+packed filter row. A record then costs one dictionary lookup per field and one OR of a
+gathered row; only values never seen before are split into features.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from itertools import islice
+from functools import partial
+from itertools import chain, islice, repeat
 
 import numpy as np
 
 from ppmatch.encoding.features import (
+    NAME_FIELDS,
     FieldUnit,
     FieldValue,
-    field_value,
+    date_feature,
+    date_keys,
+    qgram_feature,
+    token_qgrams,
     unit_features,
+    value_getter,
+    value_tokens,
     value_units,
 )
 from ppmatch.encoding.keys import derive_key
-from ppmatch.encoding.schema import LinkageSchema
+from ppmatch.encoding.schema import (
+    DateFeature,
+    ExactFeature,
+    FieldSpec,
+    LinkageSchema,
+    QGramFeature,
+)
 from ppmatch.normalize.model import NormalizedRecord
 
 DEFAULT_CHUNK = 4096
+_VALUE_TABLE_BYTES = 32 << 20  # per field: distinct values' packed rows kept between chunks
 
 
 def keyed_stream(key: bytes, label: str, nbytes: int) -> bytes:
@@ -43,6 +61,196 @@ def keyed_permutation(key: bytes, label: str, size: int) -> np.ndarray:
     return np.argsort(values, kind="stable")
 
 
+class _FieldTable:
+    """One field's memos: feature -> bit positions, distinct value -> packed filter row.
+
+    Row 0 of the value table is the empty row (missing value). Both memos are bounded:
+    they are emptied between chunks once they pass their limit, which changes no output.
+    """
+
+    def __init__(
+        self,
+        spec: FieldSpec,
+        key: bytes,
+        hash_name: str,
+        filter_bits: int,
+        *,
+        fold_ocr: bool,
+        cache_size: int,
+    ):
+        self.spec = spec
+        self.value_of = value_getter(spec.name)
+        self._key = key
+        self._hash_name = hash_name
+        self._filter_bits = filter_bits
+        self._fold_ocr = fold_ocr
+        self._cache_size = cache_size
+        self._max_rows = max(
+            2 * DEFAULT_CHUNK, min(cache_size, _VALUE_TABLE_BYTES * 8 // filter_bits)
+        )
+        if spec.name == "date_of_birth":
+            self._features = self._date_features
+        elif spec.name not in NAME_FIELDS and all(
+            isinstance(f, QGramFeature) for f in spec.features
+        ):
+            self._features = self._qgram_features
+        else:
+            self._features = self._unit_features
+        self._reset_features()
+        self._reset_values()
+
+    def _reset_features(self) -> None:
+        self._feature_ids: dict[Hashable, int] = {}
+        self._unit_ids: dict[FieldUnit, tuple[int, ...]] = {}
+        self._pending: list[str] = []
+        self._positions = np.zeros((0, self.spec.hashes), dtype=np.intp)
+
+    def _reset_values(self) -> None:
+        self._rows: dict[FieldValue | None, int] = {None: 0}
+        self.table = np.zeros((1, self._filter_bits // 64), dtype="<u8")
+
+    def rows(self, values: list[FieldValue | None]) -> np.ndarray:
+        """Each value's row in ``self.table`` (its packed bits), adding rows for new values."""
+        if len(self._rows) + len(values) > self._max_rows:
+            self._reset_values()
+        if len(self._feature_ids) > self._cache_size or len(self._unit_ids) > self._cache_size:
+            self._reset_features()
+        local: dict[FieldValue | None, int] = {}
+        codes = [local.setdefault(value, len(local)) for value in values]
+        distinct = list(local)  # hashing values is the per-record cost: once each, here
+        rows = np.fromiter(map(self._rows.get, distinct, repeat(-1)), np.intp, len(distinct))
+        new = np.flatnonzero(rows < 0)
+        if len(new):
+            rows[new] = self._add_values([distinct[i] for i in new])
+        return rows[codes]
+
+    def _add_values(self, values: list[FieldValue]) -> range:
+        """Append the packed rows of new distinct values; returns their row numbers."""
+        owners, features = self._features(values)
+        self._hash_pending()
+        bits = np.zeros((len(values), self._filter_bits), dtype=np.uint8)
+        bits[owners[:, None], self._positions[features]] = 1
+        base = len(self.table)
+        self.table = np.concatenate([self.table, pack_bits(bits)])
+        added = range(base, base + len(values))
+        self._rows.update(zip(values, added, strict=True))
+        return added
+
+    def _unit_features(self, values: list[FieldValue]) -> tuple[np.ndarray, np.ndarray]:
+        """(value index, feature id) pairs, unit by unit (names: few distinct tokens)."""
+        lists = [self._value_features(value) for value in values]
+        lengths = np.fromiter(map(len, lists), np.intp, len(values))
+        features = np.fromiter(chain.from_iterable(lists), np.intp, int(lengths.sum()))
+        return np.repeat(np.arange(len(values)), lengths), features
+
+    def _value_features(self, value: FieldValue) -> tuple[int, ...]:
+        if not value:
+            return ()
+        found: tuple[int, ...] = ()
+        for unit in value_units(self.spec, value, fold_ocr=self._fold_ocr):
+            ids = self._unit_ids.get(unit)
+            if ids is None:
+                ids = self._unit_ids[unit] = tuple(
+                    self._feature_id(f) for f in unit_features(unit, self.spec)
+                )
+            found += ids
+        return found
+
+    def _date_features(self, values: list[FieldValue]) -> tuple[np.ndarray, np.ndarray]:
+        """(value index, feature id) pairs of dates, vectorized per component."""
+        owners, features = [np.zeros(0, np.intp)], [np.zeros(0, np.intp)]
+        for feature in self.spec.features:
+            if isinstance(feature, DateFeature | ExactFeature):
+                for component, which, keys in date_keys(values, feature):
+                    owners.append(which)
+                    features.append(
+                        self._key_ids(component, keys, partial(date_feature, component))
+                    )
+        return np.concatenate(owners), np.concatenate(features)
+
+    def _qgram_features(self, values: list[FieldValue]) -> tuple[np.ndarray, np.ndarray]:
+        """(value index, feature id) pairs of q-gram-only text fields, vectorized per feature."""
+        tokens: list[str] = []
+        token_owners: list[int] = []
+        for index, value in enumerate(values):
+            if value:
+                for (token,) in value_tokens(self.spec.name, value, fold_ocr=self._fold_ocr):
+                    tokens.append(token)
+                    token_owners.append(index)
+        owner_of = np.array(token_owners, dtype=np.intp)
+        owners, features = [np.zeros(0, np.intp)], [np.zeros(0, np.intp)]
+        for number, feature in enumerate(self.spec.features):
+            which, keys, rest = token_qgrams(tokens, feature)
+            owners.append(owner_of[which])
+            features.append(self._key_ids(number, keys, partial(qgram_feature, spec=feature)))
+            owners.append(np.array([owner_of[i] for i, _ in rest], dtype=np.intp))
+            features.append(np.array([self._feature_id(f) for _, f in rest], dtype=np.intp))
+        return np.concatenate(owners), np.concatenate(features)
+
+    def _key_ids(
+        self, kind: int | str, keys: np.ndarray, describe: Callable[[int], str]
+    ) -> np.ndarray:
+        """Feature ids of integer feature keys of one kind; ``describe`` gives new ones' text."""
+        unique, inverse = np.unique(keys, return_inverse=True)
+        memo = self._feature_ids
+        ids = []
+        for key in unique.tolist():
+            index = memo.get((kind, key))
+            ids.append(self._new_feature((kind, key), describe(key)) if index is None else index)
+        return np.array(ids, dtype=np.intp)[inverse]
+
+    def _feature_id(self, feature: str) -> int:
+        index = self._feature_ids.get(feature)
+        return self._new_feature(feature, feature) if index is None else index
+
+    def _new_feature(self, memo_key: Hashable, feature: str) -> int:
+        """Queue a feature for hashing (``_hash_pending``); its id is its row of positions."""
+        index = self._feature_ids[memo_key] = len(self._feature_ids)
+        self._pending.append(feature)
+        return index
+
+    def _hash_pending(self) -> None:
+        """Bit positions of the features first seen in this chunk, hashed in one pass."""
+        if not self._pending:
+            return
+        values = keyed_values(self._key, self._pending, self.spec.hashes, self._hash_name)
+        self._positions = np.concatenate([self._positions, values % self._filter_bits])
+        self._pending = []
+
+
+def keyed_values(key: bytes, features: Sequence[str], count: int, hash_name: str) -> np.ndarray:
+    """``count`` little-endian uint32 values of the keyed hash of each feature, (features, count).
+
+    BLAKE2b: 64-byte digests personalised with the block number; HMAC-SHA256: the block
+    number prefixes the data. Blocks are concatenated until ``count`` values are drawn.
+    """
+    if hash_name == "blake2b":
+        per_block, blocks = 16, (count + 15) // 16
+        bases = [
+            hashlib.blake2b(key=key, digest_size=64, person=b.to_bytes(16, "big"))
+            for b in range(blocks)
+        ]
+
+        def digest(data: bytes) -> bytes:
+            return b"".join(_updated(base, data) for base in bases)
+    else:
+        per_block, blocks = 8, (count + 7) // 8
+        prefixes = [b.to_bytes(4, "big") for b in range(blocks)]
+
+        def digest(data: bytes) -> bytes:
+            return b"".join(hmac.digest(key, p + data, "sha256") for p in prefixes)
+
+    raw = b"".join(digest(feature.encode()) for feature in features)
+    values = np.frombuffer(raw, dtype="<u4").reshape(len(features), per_block * blocks)
+    return values[:, :count].astype(np.intp)
+
+
+def _updated(base: hashlib._Hash, data: bytes) -> bytes:
+    state = base.copy()
+    state.update(data)
+    return state.digest()
+
+
 class ClkEncoder:
     """Encodes normalized records into keyed, hardened Bloom filters of one schema."""
 
@@ -53,19 +261,24 @@ class ClkEncoder:
         self.output_bits = clk.output_bits
         self.words = self.output_bits // 64
         self._fields = [spec for spec in clk.fields if spec.hashes > 0]
-        self._field_keys = [
-            derive_key(linkage_secret, f"clk/field/{spec.name}") for spec in self._fields
+        self._tables = [
+            _FieldTable(
+                spec,
+                derive_key(linkage_secret, f"clk/field/{spec.name}"),
+                clk.hash,
+                self.filter_bits,
+                fold_ocr=schema.document_ocr_folding,
+                cache_size=cache_size,
+            )
+            for spec in self._fields
         ]
-        self._caches: list[dict[FieldUnit, tuple[int, ...]]] = [{} for _ in self._fields]
         names = [spec.name for spec in self._fields]
         lsh_names = schema.lsh.fields or tuple(names)
         self._lsh_fields: list[int] | None = [names.index(name) for name in lsh_names]
         if self._lsh_fields == list(range(len(names))):
             self._lsh_fields = None  # the LSH reads every field: reuse the full filter
-        self._feature_caches: list[dict[str, tuple[int, ...]]] = [{} for _ in self._fields]
-        self._value_caches: list[dict[FieldValue, np.ndarray]] = [{} for _ in self._fields]
-        self._cache_size = cache_size
         hardening = clk.hardening
+        self._hardened = hardening.xor_fold or hardening.balance or bool(hardening.blip_epsilon)
         hardening_key = derive_key(linkage_secret, "clk/hardening")
         self._balance_permutation = (
             keyed_permutation(hardening_key, "balance", self.output_bits)
@@ -77,106 +290,38 @@ class ClkEncoder:
             int(65536 / (1.0 + np.exp(hardening.blip_epsilon))) if hardening.blip_epsilon else 0
         )
 
-    # ---- positions -----------------------------------------------------------------------
+    # ---- filters -------------------------------------------------------------------------
 
-    def _unit_positions(self, field_index: int, unit: FieldUnit) -> tuple[int, ...]:
-        cache = self._caches[field_index]
-        positions = cache.get(unit)
-        if positions is None:
-            spec = self._fields[field_index]
-            features = self._feature_caches[field_index]
-            found: set[int] = set()
-            for feature in unit_features(unit, spec):
-                values = features.get(feature)
-                if values is None:
-                    raw = self._keyed_values(
-                        self._field_keys[field_index], feature.encode(), spec.hashes
-                    )
-                    values = features[feature] = tuple(v % self.filter_bits for v in raw)
-                found.update(values)
-            positions = tuple(sorted(found))
-            if len(cache) >= self._cache_size or len(features) >= self._cache_size:
-                cache.clear()
-                features.clear()
-            cache[unit] = positions
-        return positions
-
-    def _keyed_values(self, key: bytes, data: bytes, count: int) -> tuple[int, ...]:
-        """``count`` little-endian uint32 values of the keyed hash of one feature."""
-        if self.schema.clk.hash == "blake2b":
-            blocks = [
-                hashlib.blake2b(
-                    data, key=key, digest_size=64, person=block.to_bytes(16, "big")
-                ).digest()
-                for block in range((count + 15) // 16)
-            ]
-        else:
-            blocks = [
-                hmac.digest(key, block.to_bytes(4, "big") + data, "sha256")
-                for block in range((count + 7) // 8)
-            ]
-        digest = b"".join(blocks) if len(blocks) > 1 else blocks[0]
-        return struct.unpack_from(f"<{count}I", digest)
-
-    def _value_positions(self, field_index: int, value: FieldValue) -> np.ndarray:
-        """Positions a whole field value sets (memoised: values recur, and so do their tokens)."""
-        cache = self._value_caches[field_index]
-        positions = cache.get(value)
-        if positions is None:
-            fold = self.schema.document_ocr_folding
-            found: set[int] = set()
-            for unit in value_units(self._fields[field_index], value, fold_ocr=fold):
-                found.update(self._unit_positions(field_index, unit))
-            positions = np.fromiter(sorted(found), dtype=np.int64, count=len(found))
-            if len(cache) >= self._cache_size:
-                cache.clear()
-            cache[value] = positions
-        return positions
-
-    def _field_bits(
-        self, records: Sequence[NormalizedRecord], field_index: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, columns) of the bits one field sets in a chunk, vectorized per distinct value."""
-        name = self._fields[field_index].name
-        ids: dict[FieldValue, int] = {}
-        record_ids = np.full(len(records), -1, dtype=np.int64)
-        for row, record in enumerate(records):
-            value = field_value(record, name)
-            if value is not None:
-                record_ids[row] = ids.setdefault(value, len(ids))
-        present = np.flatnonzero(record_ids >= 0)
-        if len(present) == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        arrays = [self._value_positions(field_index, value) for value in ids]
-        lengths = np.array([len(a) for a in arrays], dtype=np.int64)
-        starts = np.cumsum(lengths) - lengths
-        flat = np.concatenate(arrays)
-        chosen = record_ids[present]
-        counts = lengths[chosen]
-        rows = np.repeat(present, counts)
-        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        return rows, flat[np.repeat(starts[chosen], counts) + offsets]
-
-    def _raw_bits(self, records: Sequence[NormalizedRecord]) -> tuple[np.ndarray, np.ndarray]:
-        """Unhardened filters of all fields and of the LSH fields, (records, filter_bits) 0/1."""
-        shape = (len(records), self.filter_bits)
-        full = np.zeros(shape, dtype=np.uint8)
-        lsh = full if self._lsh_fields is None else np.zeros(shape, dtype=np.uint8)
-        for index in range(len(self._fields)):
-            rows, columns = self._field_bits(records, index)
-            full[rows, columns] = 1
-            if self._lsh_fields is not None and index in self._lsh_fields:
-                lsh[rows, columns] = 1
+    def _raw_words(self, records: Sequence[NormalizedRecord]) -> tuple[np.ndarray, np.ndarray]:
+        """Packed unhardened filters of all fields and of the LSH fields, chunk by chunk."""
+        count = len(records)
+        words = self.filter_bits // 64
+        full = np.zeros((count, words), dtype="<u8")
+        lsh = full if self._lsh_fields is None else np.zeros((count, words), dtype="<u8")
+        for start in range(0, count, DEFAULT_CHUNK):
+            chunk = records[start : start + DEFAULT_CHUNK]
+            part = full[start : start + len(chunk)]
+            for index, table in enumerate(self._tables):
+                rows = table.rows(list(map(table.value_of, chunk)))
+                gathered = table.table[rows]
+                part |= gathered
+                if self._lsh_fields is not None and index in self._lsh_fields:
+                    lsh[start : start + len(chunk)] |= gathered
         return full, lsh
+
+    def _hardened_words(self, full: np.ndarray) -> np.ndarray:
+        return pack_bits(self._harden(unpack_bits(full))) if self._hardened else full
 
     def encode_bits(self, records: Sequence[NormalizedRecord]) -> np.ndarray:
         """Hardened filters as a (records, output_bits) uint8 0/1 matrix."""
-        return self._harden(self._raw_bits(records)[0])
+        full = self._raw_words(records)[0]
+        return self._harden(unpack_bits(full)) if self._hardened else unpack_bits(full)
 
     def encode_with_lsh(self, records: Sequence[NormalizedRecord]) -> tuple[np.ndarray, np.ndarray]:
         """Packed hardened filters and packed unhardened LSH-field filters (what bands read)."""
-        full, lsh = self._raw_bits(records)
-        return pack_bits(self._harden(full)), pack_bits(lsh)
+        full, lsh = self._raw_words(records)
+        hardened = self._hardened_words(full)
+        return hardened, (lsh.copy() if lsh is hardened else lsh)
 
     def _harden(self, bits: np.ndarray) -> np.ndarray:
         hardening = self.schema.clk.hardening
@@ -199,7 +344,7 @@ class ClkEncoder:
 
     def encode_batch(self, records: Sequence[NormalizedRecord]) -> np.ndarray:
         """Packed filters, shape (records, words), dtype uint64."""
-        return pack_bits(self.encode_bits(records))
+        return self._hardened_words(self._raw_words(records)[0])
 
     def encode(self, record: NormalizedRecord) -> np.ndarray:
         return self.encode_batch([record])[0]

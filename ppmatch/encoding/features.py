@@ -8,9 +8,11 @@ fields look alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 
 import jellyfish
+import numpy as np
 
 from ppmatch.encoding.schema import (
     DateFeature,
@@ -65,16 +67,25 @@ def name_token_spellings(name: NormalizedName) -> list[tuple[str, ...]]:
 
 
 FieldValue = NormalizedName | PartialDate | str
+NAME_FIELDS = ("given_names", "surname")
 
 
-def field_value(record: NormalizedRecord, field: str) -> FieldValue | None:
-    """The field's normalized value (hashable), or None when missing."""
-    if field in ("given_names", "surname"):
-        name = getattr(record, field)
-        return name if name.tokens else None
-    if field in ("date_of_birth", "sex", "nationality", "place_of_birth", "document_number"):
-        return getattr(record, field) or None
-    return record.extra.get(field) or None
+def value_getter(field: str) -> Callable[[NormalizedRecord], FieldValue | None]:
+    """A fast accessor of the field's normalized value (hashable); falsy when missing."""
+    if field in _RECORD_FIELDS:
+        return attrgetter(field)
+    return lambda record: record.extra.get(field)
+
+
+_RECORD_FIELDS = (
+    "given_names",
+    "surname",
+    "date_of_birth",
+    "sex",
+    "nationality",
+    "place_of_birth",
+    "document_number",
+)
 
 
 def value_tokens(
@@ -115,6 +126,99 @@ def _date_features(date: PartialDate, spec: DateFeature) -> Iterable[str]:
             yield f"MD{date.month:02d}{date.day:02d}"
         elif component == "full" and date.day is not None:
             yield f"F{date.isoformat()}"
+
+
+# ---- vectorized features: many values at once, as integer keys --------------------------------
+# The encoder hashes a feature once per encoder; these let it find a chunk's features without
+# building one string per value. Each key maps back to exactly the string ``unit_features``
+# would give (``qgram_feature``, ``date_feature``), so the bits are the same.
+
+_POSITION_SHIFT = 40  # q-gram keys: up to 5 bytes of characters, the offset above them
+
+
+def token_qgrams(
+    tokens: Sequence[str], spec: QGramFeature
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
+    """The q-grams of many tokens: (token index, key) arrays for printable-ASCII tokens, and
+    (token index, feature) for the others (non-ASCII, or shorter than n once padded)."""
+    n = spec.n
+    texts = [f"_{t}_" for t in tokens] if spec.padding else list(tokens)
+    simple = [t.isascii() and t.isprintable() and len(t) >= n for t in texts]
+    rest = [
+        (i, f"q:{gram}")
+        for i, text in enumerate(texts)
+        if not simple[i]
+        for gram in _qgrams(tokens[i], spec)
+    ]
+    index = np.flatnonzero(simple)
+    if len(index) == 0:
+        return np.zeros(0, np.intp), np.zeros(0, np.int64), rest
+    chosen = [texts[i] for i in index]
+    lengths = np.fromiter(map(len, chosen), np.int64, len(chosen))
+    width = int(lengths.max())
+    chars = np.array(chosen, dtype=f"S{width}").view(np.uint8).reshape(len(chosen), width)
+    grams = width - n + 1
+    keys = np.zeros((len(chosen), grams), dtype=np.int64)
+    for offset in range(n):
+        keys |= chars[:, offset : offset + grams].astype(np.int64) << (8 * offset)
+    if spec.positional:
+        keys |= np.arange(grams, dtype=np.int64) << _POSITION_SHIFT
+    valid = np.arange(grams) <= (lengths - n)[:, None]
+    return np.broadcast_to(index[:, None], keys.shape)[valid], keys[valid], rest
+
+
+def qgram_feature(key: int, spec: QGramFeature) -> str:
+    """The feature string of a ``token_qgrams`` key."""
+    gram = bytes((key >> (8 * i)) & 255 for i in range(spec.n)).decode("ascii")
+    return f"q:{gram}@{key >> _POSITION_SHIFT}" if spec.positional else f"q:{gram}"
+
+
+def date_keys(
+    dates: Sequence[PartialDate], feature: DateFeature | ExactFeature
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Per date component: (component, date index, key) for the dates that have it.
+
+    ``ExactFeature`` is the component ``exact`` (the ISO text at the date's precision). Keys
+    are YYYYMMDD-style integers with 0 for a missing month or day.
+    """
+    count = len(dates)
+    year = np.fromiter((d.year for d in dates), np.int64, count)
+    month = np.fromiter((d.month or 0 for d in dates), np.int64, count)
+    day = np.fromiter((d.day or 0 for d in dates), np.int64, count)
+    ymd = year * 10000 + month * 100 + day
+    everyone = np.ones(count, dtype=bool)
+    table = {
+        "year": (year, everyone),
+        "month": (month, month > 0),
+        "day": (day, day > 0),
+        "year_month": (year * 100 + month, month > 0),
+        "month_day": (month * 100 + day, day > 0),
+        "full": (ymd, day > 0),
+        "exact": (ymd, everyone),
+    }
+    components = feature.components if isinstance(feature, DateFeature) else ("exact",)
+    found = []
+    for component in components:
+        key, present = table[component]
+        which = np.flatnonzero(present)
+        found.append((component, which, key[which]))
+    return found
+
+
+def date_feature(component: str, key: int) -> str:
+    """The feature string of a ``date_keys`` key."""
+    year, month, day = key // 10000, key // 100 % 100, key % 100
+    if component in ("exact", "full"):  # PartialDate.isoformat at the date's precision
+        iso = f"{year:04d}" + (f"-{month:02d}" if month else "") + (f"-{day:02d}" if day else "")
+        return f"e:{iso}" if component == "exact" else f"d:F{iso}"
+    text = {
+        "year": f"Y{key:04d}",
+        "month": f"M{key:02d}",
+        "day": f"D{key:02d}",
+        "year_month": f"YM{key // 100:04d}{key % 100:02d}",
+        "month_day": f"MD{key // 100:02d}{key % 100:02d}",
+    }[component]
+    return f"d:{text}"
 
 
 FieldUnit = tuple[str, ...] | str | PartialDate
