@@ -41,7 +41,15 @@ _NOT_NICKNAMES = _word_set(
     "ANDI DRE ONE LEFT SIS"
 )
 PARTICLE_WORDS = _word_set("AL EL BIN BEN IBN ABU VAN VON DER DEN DE DEL DI DA DU LE LA")
-_ABD_COMPOUND = re.compile(r"^ABD(?:U|E|A|O|OU)?L(?=[A-Z]{3,}$)")
+# ABD + article + name; the article's L assimilates to a following "sun letter" in Maghrebi
+# spellings (ABDERRAHMANE, ABDESSALAM, ABDENNOUR).
+_ABD_COMPOUND = re.compile(r"^ABD(?:U|E|A|O|OU)?(?:L|([RSNTDZ])(?=\1))(?=[A-Z]{3,}$)")
+# Persian compound given names, written joined (MOHAMMADREZA, GHOLAMREZA, ALIAKBAR) or apart.
+COMPOUND_FIRST = _word_set("MOHAMMED ALI GHOLAM AMIR")
+COMPOUND_SECOND = _word_set("REZA AKBAR ASGHAR TAGHI NAGHI")
+# NASREDDINE, NASRELDIN, NASRUDDIN, KAMALEDDIN, KAMALDIN: one key (base + DIN) however the
+# article between the base and DIN was assimilated.
+_DIN_COMPOUND = re.compile(r"^([A-Z]{3,}?)[AEIOUL]*(?:DD|LD)(?:INE|IN|EEN)$")
 
 
 def _data_lines(name: str) -> list[list[str]]:
@@ -81,6 +89,10 @@ def _load_nickname_keys() -> dict[str, str]:
 
 VARIANT_GROUPS = _load_variant_groups()
 NICKNAME_KEYS = _load_nickname_keys()
+# Formal names with English nicknames (GERALDINE): never re-keyed as compounds.
+_FORMAL_NAMES = frozenset(name.upper() for name in NickNamer().nickname_lookup) | frozenset(
+    NICKNAME_KEYS.values()
+)
 
 
 def _ascii_token(token: object) -> str:
@@ -104,7 +116,23 @@ def name_group(token: str) -> str:
     formal = NICKNAME_KEYS.get(token)
     if formal is not None:
         return VARIANT_GROUPS.get(formal, formal)
-    return token
+    return _compound_group(token) or _din_group(token) or token
+
+
+def _din_group(token: str) -> str | None:
+    din = _DIN_COMPOUND.match(token)
+    return din.group(1) + "DIN" if din and token not in _FORMAL_NAMES else None
+
+
+def _compound_group(token: str) -> str | None:
+    """MOHAMMADREZA, MOHAMEDREZA and GHOLAMREZA -> the group keys of both parts, joined."""
+    for cut in range(3, len(token) - 2):
+        first = VARIANT_GROUPS.get(token[:cut])
+        if first in COMPOUND_FIRST:
+            second = VARIANT_GROUPS.get(token[cut:])
+            if second in COMPOUND_SECOND:
+                return first + second
+    return None
 
 
 _PHONETIC_FOLDS = (

@@ -13,13 +13,16 @@ Rules, in order:
 3. Honorifics, generational suffixes and name-history markers (MR, DR, SHEIKH, HAJI, JR, III,
    NEE, GEB., ALIAS) are removed when at least one other token remains, so a person really
    called HAJI keeps the name; the maiden name or alias after a marker stays as tokens.
-4. MAC/MC and the ABD-family (ABD, ABDUL, ABDEL... optionally followed by AL/EL) join the next
-   token: MAC DONALD -> MACDONALD, ABDUL RAHMAN -> ABDULRAHMAN.
+4. MAC/MC, ABU/ABOU and the ABD-family (ABD, ABDUL, ABDEL... optionally followed by AL/EL)
+   join the next token: MAC DONALD -> MACDONALD, ABDUL RAHMAN -> ABDULRAHMAN, ABU BAKR ->
+   ABUBAKR; so do Persian compound given names (MOHAMMAD REZA -> MOHAMMADREZA) and "... of
+   the faith" names (NASR EL DIN -> NASRELDIN, SALAH EDDINE -> SALAHEDDINE).
 5. Particles (AL, BIN, VAN, DER, DE, LA, VON, THI...) stay in ``tokens`` in written order and
    are listed in ``particles`` unless they are the last token (a surname LE or DA is a name).
    East Slavic patronymics (VLADIMIROVICH, SERGEEVNA, OLEKSANDROVYCH) and OGLU/KYZY after
    another token are listed in ``particles`` too: passports omit them, national registers keep
-   them, so match rules should be able to ignore them.
+   them, so match rules should be able to ignore them. So is the father's name after BIN/IBN/
+   BINT/OULD when a family name follows (MOHAMMED BIN RASHID AL MAKTOUM).
 Order invariance is the consumer's choice: tokens keep written order, and
 ``NormalizedRecord.name_tokens`` gives the sorted token set over given names and surname.
 """
@@ -31,9 +34,20 @@ import unicodedata
 from functools import lru_cache
 
 from ppmatch.normalize.cyrillic import detect_table
-from ppmatch.normalize.groups import VARIANT_GROUPS, name_group
+from ppmatch.normalize.groups import (
+    COMPOUND_FIRST,
+    COMPOUND_SECOND,
+    VARIANT_GROUPS,
+    name_group,
+)
 from ppmatch.normalize.model import NormalizedName
-from ppmatch.normalize.translit import CJK_SURNAMES, is_arabic, word_readings
+from ppmatch.normalize.translit import (
+    ARABIC_NAMES,
+    CJK_SURNAMES,
+    is_arabic,
+    normalize_arabic,
+    word_readings,
+)
 from ppmatch.normalize.values import as_text
 
 
@@ -52,7 +66,7 @@ _SEPARATOR = re.compile(
 HONORIFICS = _word_set(
     "MR MRS MS MISS MSTR MASTER DR PROF SIR DAME LORD LADY REV FR HERR FRAU FRL MME MLLE MM "
     "SR SRA SRTA SNR JR JNR SENIOR JUNIOR II III IV ESQ PHD ING DIPL MAG "
-    "SHEIKH SHEIK SHAIKH SHAYKH CHEIKH HAJI HAJJI HADJI HAJ HADJ HAJJ HAJIYA HAJIA "
+    "SHEIKH SHEIK SHAIKH SHAYKH CHEIKH SHEIKHA SHAIKHA HAJI HAJJI HADJI HAJ HADJ HAJJ HAJIYA HAJIA "
     "MOULANA MAULANA MAWLANA NEE GEB GEBORENE AKA ALIAS"
 )
 PARTICLES = _word_set(
@@ -65,8 +79,12 @@ PARTICLES = _word_set(
 # "son of"/"daughter of" words. Passports leave them out, national records keep them.
 _PATRONYMIC = re.compile(r"..{3,}(?:OVICH|EVICH|OVYCH|EVYCH|OVNA|EVNA|IVNA|ICHNA)$")
 PATRONYMIC_WORDS = _word_set("OGLU OGLY OGLI UGLI ULY KYZY KIZI QIZI GYZY")
+_FILIATION = _word_set("BIN IBN BINT BINTI BINTE OULD")
 _ABD_PREFIXES = _word_set("ABD ABDUL ABDEL ABDAL ABDOL ABDOUL ABDIL")
-_JOINING_PREFIXES = frozenset({"MAC", "MC"})
+_JOINING_PREFIXES = frozenset({"MAC", "MC", "ABU", "ABOU"})
+# "... of the faith" compounds written apart: NASR EL DIN, SALAH EDDINE, NASIR UD DIN.
+_DIN_WORDS = _word_set("DIN DINE DEEN EDDINE EDDIN EDDEEN UDDIN UDDEEN ADDIN IDDIN ALDIN ELDIN")
+_DIN_ARTICLES = _word_set("AL EL UL UD ED AD ID")
 PLACEHOLDERS = _word_set("FNU LNU NFN NLN UNK UNKNOWN NONE NULL NIL XXX XX X NN")
 
 _Token = tuple[str, tuple[str, ...]]  # (primary, alternatives)
@@ -125,7 +143,12 @@ def _transliterate(words: list[str], cyrillic_table: str | None) -> list[_Token]
         for word in _split_cjk_full_name(_APOSTROPHES.sub("", written)):
             if not word:
                 continue
-            if len(word) > 3 and word.startswith("ال") and is_arabic(word[0]):
+            if (
+                len(word) > 3
+                and word.startswith("ال")
+                and is_arabic(word[0])
+                and normalize_arabic(word) not in ARABIC_NAMES  # الله is a word, not AL + LH
+            ):
                 tokens.append(("AL", ()))
                 word = word[2:]
             readings = word_readings(word, cyrillic_table)
@@ -160,6 +183,16 @@ def _join_prefixes(tokens: list[_Token]) -> list[_Token]:
                 end = i + 3
             joined.append(("".join(t[0] for t in tokens[i:end]), ()))
             i = end
+        elif primary not in PARTICLES and (din := _din_compound_end(tokens, i)):
+            joined.append(("".join(t[0] for t in tokens[i:din]), ()))
+            i = din
+        elif (
+            i + 1 < len(tokens)
+            and VARIANT_GROUPS.get(primary) in COMPOUND_FIRST
+            and VARIANT_GROUPS.get(tokens[i + 1][0]) in COMPOUND_SECOND
+        ):  # MOHAMMAD REZA -> MOHAMMADREZA, as Persian writes it
+            joined.append((primary + tokens[i + 1][0], ()))
+            i += 2
         elif primary in _JOINING_PREFIXES and i + 1 < len(tokens):
             nxt = tokens[i + 1]
             joined.append((primary + nxt[0], tuple(primary + alt for alt in nxt[1])))
@@ -168,6 +201,50 @@ def _join_prefixes(tokens: list[_Token]) -> list[_Token]:
             joined.append(tokens[i])
             i += 1
     return joined
+
+
+def _din_compound_end(tokens: list[_Token], start: int) -> int:
+    """End index of a NASR [EL] DIN compound starting at ``start``, or 0."""
+    following = [t[0] for t in tokens[start + 1 : start + 3]]
+    if following[:1] and following[0] in _DIN_WORDS:
+        return start + 2
+    if len(following) == 2 and following[0] in _DIN_ARTICLES and following[1] in _DIN_WORDS:
+        return start + 3
+    return 0
+
+
+# Given names that are written joined as often as apart (FATIMAZAHRA, AMIRHOSSEIN): both
+# halves must be known names of four letters or more, so ALISON or MUNCHEN stay whole.
+_KNOWN_NAMES = frozenset(
+    name
+    for name in set(VARIANT_GROUPS)
+    | {readings[0] for readings in ARABIC_NAMES.values() if readings}
+    if len(name) >= 4 and name not in PARTICLES
+)
+
+
+def _split_joined_names(tokens: list[_Token]) -> list[_Token]:
+    split: list[_Token] = []
+    for token in tokens:
+        primary = token[0]
+        halves = None
+        if len(primary) >= 8 and primary not in _KNOWN_NAMES:
+            halves = next(
+                (
+                    (primary[:cut], primary[cut:])
+                    for cut in range(4, len(primary) - 3)
+                    if primary[:cut] in _KNOWN_NAMES and primary[cut:] in _KNOWN_NAMES
+                ),
+                None,
+            )
+        if halves is None or (
+            VARIANT_GROUPS.get(halves[0]) in COMPOUND_FIRST
+            and VARIANT_GROUPS.get(halves[1]) in COMPOUND_SECOND
+        ):
+            split.append(token)
+        else:
+            split.extend(((halves[0], ()), (halves[1], ())))
+    return split
 
 
 def _group(primary: str, alternatives: tuple[str, ...]) -> str:
@@ -187,13 +264,21 @@ def name_tokens(text: str, cyrillic_table: str | None = None) -> list[_Token]:
     tokens = _drop_honorifics(_transliterate(_words(text), cyrillic_table or detect_table(text)))
     if "".join(t[0] for t in tokens) in PLACEHOLDERS:
         return []
-    return _join_prefixes(tokens)
+    return _split_joined_names(_join_prefixes(tokens))
 
 
 def _is_particle(primaries: tuple[str, ...], index: int) -> bool:
-    """Articles and prepositions before a name; patronymics and OGLU/KYZY after one."""
+    """Articles and prepositions before a name; patronymics and OGLU/KYZY after one; the
+    father's name in an Arabic or Malay chain (BIN RASHID AL MAKTOUM) when a family name
+    follows, since passports often leave the chain out."""
     token = primaries[index]
     if index > 0 and (token in PATRONYMIC_WORDS or _PATRONYMIC.search(token)):
+        return True
+    if (
+        index > 0
+        and primaries[index - 1] in _FILIATION
+        and any(p not in PARTICLES for p in primaries[index + 1 :])
+    ):
         return True
     return token in PARTICLES and index < len(primaries) - 1
 

@@ -10,9 +10,15 @@ from ppmatch.normalize.codes import (
     normalize_nationality,
     normalize_sex,
 )
+from ppmatch.normalize.conventions import (
+    east_asian_keys,
+    given_names_field,
+    split_chinese_full_name,
+    surname_field,
+)
 from ppmatch.normalize.cyrillic import detect_table
 from ppmatch.normalize.dates import normalize_date
-from ppmatch.normalize.model import NormalizedRecord
+from ppmatch.normalize.model import NormalizedName, NormalizedRecord
 from ppmatch.normalize.names import name_tokens, normalize_name
 from ppmatch.normalize.values import as_text
 
@@ -41,6 +47,32 @@ def _normalize_text(text: str) -> str | None:
     return " ".join(primary for primary, _ in name_tokens(text)) or None
 
 
+@lru_cache(maxsize=1 << 16)
+def _given_names(text: str, table: str | None, beside_surname: bool) -> NormalizedName:
+    name = normalize_name(text, cyrillic_table=table)
+    return given_names_field(name) if beside_surname else name
+
+
+@lru_cache(maxsize=1 << 16)
+def _surname(text: str, table: str | None) -> NormalizedName:
+    return surname_field(normalize_name(text, cyrillic_table=table))
+
+
+def _name_fields(
+    given: object, surname: object, table: str | None
+) -> tuple[NormalizedName, NormalizedName]:
+    """Given names and surname, each with the conventions of its field (``conventions``)."""
+    given_text, surname_text = as_text(given), as_text(surname)
+    if given_text is not None and (surname_text is None or not surname_text.strip()):
+        split = split_chinese_full_name(given_text)
+        if split is not None:
+            surname_text, given_text = split
+    surname_name = _surname(surname_text, table) if surname_text is not None else NormalizedName()
+    if given_text is None:
+        return NormalizedName(), surname_name
+    return east_asian_keys(_given_names(given_text, table, bool(surname_name)), surname_name)
+
+
 def normalize_record(
     raw: Mapping[str, object],
     *,
@@ -51,7 +83,8 @@ def normalize_record(
 
     The Cyrillic table leading the names comes from the nationality (UKR/BLR -> Ukrainian, BGR ->
     Bulgarian, SRB/MNE/BIH/MKD -> Serbian, RUS/KAZ/KGZ -> ICAO) or else from the letters of
-    both name fields.
+    both name fields. Given names and surname then follow the conventions of their field
+    (``conventions``: two-syllable East Asian given names joined, surname group keys).
     """
     nationality = normalize_nationality(raw.get("nationality"))
     given, surname = raw.get("given_names"), raw.get("surname")
@@ -63,10 +96,11 @@ def normalize_record(
         value = normalize_text(raw.get(name))
         if value is not None:
             extra[name] = value
+    given_names, surname_name = _name_fields(given, surname, table)
     return NormalizedRecord(
         record_id=record_id,
-        given_names=normalize_name(given, cyrillic_table=table),
-        surname=normalize_name(surname, cyrillic_table=table),
+        given_names=given_names,
+        surname=surname_name,
         date_of_birth=normalize_date(raw.get("date_of_birth")),
         sex=normalize_sex(raw.get("sex")),
         nationality=nationality,

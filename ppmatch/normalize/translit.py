@@ -3,8 +3,8 @@
 Latin letters follow ICAO Doc 9303 (with its allowed alternatives), Cyrillic and Greek their
 national tables, whole Arabic-script words a small dictionary of common names (unvocalized
 Arabic cannot be transliterated letter by letter; other words get anyascii's consonant
-skeleton), common Chinese and Korean surnames a table of their romanizations, and every
-other script anyascii (Hanyu Pinyin for Chinese, Revised Romanization for Korean).
+skeleton), Japanese kana passport Hepburn (``kana``), common Chinese and Korean surnames a
+table of their romanizations, and every other script anyascii (Hanyu Pinyin for Chinese, Revised Romanization for Korean).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from anyascii import anyascii
 
 from ppmatch.normalize.cyrillic import cyrillic_readings, is_cyrillic
 from ppmatch.normalize.greek import greek_readings, is_greek
+from ppmatch.normalize.kana import is_kana, kana_readings
 from ppmatch.normalize.latin import latin_readings
 
 _NOT_LETTER = re.compile(r"[^A-Z]+")
@@ -102,6 +103,8 @@ def word_readings(word: str, cyrillic_table: str | None = None) -> tuple[str, ..
         raw = [_fold_rest(r) for r in greek_readings(word)]
     elif any(is_arabic(c) for c in word):
         raw = list(ARABIC_NAMES.get(normalize_arabic(word), ())) or [anyascii(word).upper()]
+    elif any(is_kana(c) for c in word):
+        raw = kana_readings(word)
     elif word in CJK_SURNAMES:
         raw = [*CJK_SURNAMES[word], anyascii(word)]
     else:

@@ -1,0 +1,169 @@
+"""Conventions that depend on which field a name was typed in.
+
+``normalize_name`` sees one field without knowing whether it holds given names or surnames;
+``normalize_record`` does, and applies three clerk conventions here:
+
+- East Asian given names of two syllables are one name, written apart, hyphenated or joined
+  (XIAO MING / XIAO-MING / XIAOMING, MIN-JUN / MINJUN): with a surname present, a given-name
+  field of exactly two syllables (data/cjk_syllables.txt) becomes one token, so the token sets,
+  group keys and phonetic keys of the three spellings agree. It also keeps KIM MIN-JUN and KIM
+  MIN-JI apart, which share MIN as a first given token when split.
+- Beside a Chinese or Korean family name, a given name's group key is romanization-neutral
+  (``chinese``: JIANGUO / CHIEN-KUO, QIANG / CHIANG, SEONGMIN / SUNGMIN share one key);
+  elsewhere Japanese long vowels are folded in the key (OONO / OHNO / ONO).
+- A Chinese full name of two characters in a field of its own (张伟 with no surname) is family
+  name plus given name, not one given name.
+- A surname token's group key ignores an article or preposition written onto it (ALZAHRANI ->
+  ZAHRANI, VANDERMEER -> MEER, DELACRUZ -> CRUZ, DOSSANTOS -> SANTOS), which the written-apart
+  form already drops as a particle, and folds the German, Polish and French spellings of Slavic
+  surname endings onto one (SMIRNOW / SMIRNOFF -> SMIRNOV, DOSTOJEWSKI / DOSTOYEVSKY /
+  DOSTOEVSKII -> DOSTOEVSKI, IWANOWA -> IVANOVA). Only the key changes; tokens keep what the
+  clerk wrote. Surnames that are variant-group members keep their group.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from importlib import resources
+
+from ppmatch.normalize.chinese import chinese_name_key, korean_name_key
+from ppmatch.normalize.groups import VARIANT_GROUPS, name_group
+from ppmatch.normalize.model import NormalizedName
+from ppmatch.normalize.translit import CJK_SURNAMES
+
+
+def _load_syllables() -> frozenset[str]:
+    text = resources.files("ppmatch.normalize").joinpath("data/cjk_syllables.txt")
+    lines = text.read_text("utf-8").splitlines()
+    return frozenset(word for line in lines if not line.startswith("#") for word in line.split())
+
+
+CJK_SYLLABLES = _load_syllables()
+
+# Articles and prepositions written onto a surname, longest first; the rest must stay a name.
+_ATTACHED_PARTICLE = re.compile(
+    r"^(?:(?:(?:VAN|VON)(?:DER|DEN|DE)?|TER|TEN|DELLA|DELA|DEL|DOS|DAS|DE|DI|DA|DU|LE|LA)"
+    r"(?=[A-Z]{4})|(?:AL|EL|BEN|BIN|IBN)(?=[A-Z]{3}))"
+)
+# Russian/Ukrainian surnames as German, Polish, French and English clerks write them.
+_SLAVIC_ENDING = re.compile(
+    r"(?:[OE](?:W|WA|V|VA|FF)|SK(?:[IY][JIY]?|A|AJA|AIA|AYA)|[NK]O|[UY]K|[IY]NE?|[IY]NA)$"
+)
+_SLAVIC_FOLDS = (
+    (re.compile("TSCH"), "CH"),  # German Ч: KLITSCHKO, GORBATSCHOW
+    (re.compile("SCH"), "SH"),
+    (re.compile("TCH"), "CH"),  # French Ч: TCHAIKOVSKY
+    (re.compile("W"), "V"),
+    (re.compile("(?<=[OE])FF$"), "V"),  # French/émigré SMIRNOFF
+    (re.compile("SK(?:IJ|II|IY|Y)$"), "SKI"),
+    (re.compile("SKA(?:J|I|Y)A$"), "SKA"),  # Russian -SKAYA vs Ukrainian/Polish -SKA
+    (re.compile("^I(?=[AEOU])"), "Y"),  # ICAO IAKOVLEV / IURCHENKO
+    (re.compile("(?<=[AEIOU])J"), "Y"),  # German Й: DOSTOJEWSKI
+    (re.compile("ZH"), "J"),  # French Ж: JOUKOV
+    (re.compile("OU"), "U"),  # French У: JOUKOV, KOUZNETSOV
+    (re.compile("(?<=[AEIOU])YE"), "E"),  # DOSTOYEVSKY (popular) vs DOSTOEVSKII (ICAO)
+    (re.compile("(?<=[SC]H|.J)O(?=VA?$)"), "E"),  # Ё after a hushing consonant: GORBACHOV
+    (re.compile("(?<=[^AEIOU])Y"), "I"),  # KLYCHKO / KLICHKO, ILYIN / ILIN
+    (re.compile("Y(?![AEIOU])"), "I"),  # CHAYKOVSKIY / CHAIKOVSKIY
+    (re.compile("NE$"), "N"),  # French SOLJENITSYNE, GAGARINE
+    (re.compile(r"([A-Z])\1+"), r"\1"),
+)
+
+
+def surname_key(token: str, group: str) -> str:
+    """The group key of one surname token (``group`` is its given-name-style key)."""
+    if token in VARIANT_GROUPS:
+        return group
+    key = token
+    if _SLAVIC_ENDING.search(key):
+        for pattern, replacement in _SLAVIC_FOLDS:
+            key = pattern.sub(replacement, key)
+    else:
+        key = _ATTACHED_PARTICLE.sub("", key)
+    if key == token:
+        return group
+    return VARIANT_GROUPS.get(key, key)
+
+
+def surname_field(name: NormalizedName) -> NormalizedName:
+    """A normalized surname field with surname group keys."""
+    groups = tuple(
+        group if token in name.particles else surname_key(token, group)
+        for token, group in zip(name.tokens, name.groups, strict=True)
+    )
+    return name if groups == name.groups else replace(name, groups=groups)
+
+
+def given_names_field(name: NormalizedName) -> NormalizedName:
+    """A normalized given-name field next to a surname: two syllables become one name."""
+    tokens = name.tokens
+    if len(tokens) != 2 or name.particles or not all(t in CJK_SYLLABLES for t in tokens):
+        return name
+    joined = tokens[0] + tokens[1]
+    return NormalizedName(tokens=(joined,), alternatives=((),), groups=(name_group(joined),))
+
+
+def _surname_keys(hangul: bool) -> frozenset[str]:
+    """Group keys of every Latin reading of a family name written in Chinese characters or
+    in Hangul."""
+    return frozenset(
+        VARIANT_GROUPS.get(reading, reading)
+        for native, readings in CJK_SURNAMES.items()
+        if ("\uac00" <= native[0] <= "\ud7a3") == hangul
+        for reading in readings
+    )
+
+
+CHINESE_SURNAME_KEYS = _surname_keys(hangul=False)
+KOREAN_SURNAME_KEYS = _surname_keys(hangul=True) - CHINESE_SURNAME_KEYS
+# Japanese long vowels: passport Hepburn drops them (ONO, OTA, YUKI); other records write OO,
+# OH or UU (OONO, OHNO, OOTA, YUUKI). Only for words made of Hepburn syllables.
+_HEPBURN = re.compile(
+    r"^(?:(?:[KGSZTDNHBPMRFWYJ]|SH|CH|TS|[KGNHBPMR]Y)?[AIUEO]|N(?![AIUEOY])|H(?![AIUEO])"
+    r"|([KSTPC])(?=\1|CH))+$"
+)
+_LONG_VOWEL = re.compile("OO|UU|OH(?![AIUEO])")
+
+
+def _japanese_key(token: str) -> str | None:
+    if _LONG_VOWEL.search(token) and _HEPBURN.match(token):
+        return _LONG_VOWEL.sub(lambda m: m.group()[0], token)
+    return None
+
+
+def _chinese_or_korean_key(token: str) -> str | None:
+    return chinese_name_key(token) or korean_name_key(token)
+
+
+def _rekeyed(name: NormalizedName, key: Callable[[str], str | None]) -> NormalizedName:
+    groups = tuple(
+        group if token in name.particles or token in VARIANT_GROUPS else key(token) or group
+        for token, group in zip(name.tokens, name.groups, strict=True)
+    )
+    return name if groups == name.groups else replace(name, groups=groups)
+
+
+def east_asian_keys(
+    given: NormalizedName, surname: NormalizedName
+) -> tuple[NormalizedName, NormalizedName]:
+    """Romanization-neutral group keys for names beside a Chinese or Korean family name (in
+    either field: surname-first records put it in the given-name field), and Japanese long
+    vowels folded elsewhere."""
+    family = set(given.groups) | set(surname.groups)
+    if family & CHINESE_SURNAME_KEYS:
+        key: Callable[[str], str | None] = _chinese_or_korean_key
+    elif family & KOREAN_SURNAME_KEYS:
+        key = korean_name_key
+    else:
+        key = _japanese_key
+    return _rekeyed(given, key), _rekeyed(surname, key)
+
+
+def split_chinese_full_name(text: str) -> tuple[str, str] | None:
+    """张伟 alone in one field -> (surname 张, given name 伟); None when it is not that."""
+    word = text.strip()
+    if len(word) == 2 and not word.isascii() and word[0] in CJK_SURNAMES:
+        return word[0], word[1]
+    return None
