@@ -107,6 +107,7 @@ def chinese_name_key(token: str) -> str | None:
 
 
 _KOREAN_FOLDS = (
+    (re.compile("WOO|WU"), "U"),  # 우 U / WOO: JIU / JIWOO
     (re.compile("EO|OO|EU|OU"), "U"),  # 성 SEONG / SUNG, 영 YEONG / YOUNG, 수 SU / SOO
     (re.compile("SH"), "S"),
     (re.compile("CH"), "J"),

@@ -49,8 +49,11 @@ _ATTACHED_PARTICLE = re.compile(
 )
 # Russian/Ukrainian surnames as German, Polish, French and English clerks write them.
 _SLAVIC_ENDING = re.compile(
-    r"(?:[OE](?:W|WA|V|VA|FF)|SK(?:[IY][JIY]?|A|AJA|AIA|AYA)|[NK]O|[UY]K|[IY]NE?|[IY]NA)$"
+    r"(?:[OE](?:W|WA|V|VA|FF)|SK(?:[IY][JIY]?|A|AJA|AIA|AYA)|[NK]O|[UY]K|[IY]NE?|[IY]NA"
+    r"|N(?:Y|YI|YJ|YY|II|IY|IJ))$"
 )
+# Endings no Romance or Dutch surname has: DOSTOEVSKII is not DOS + TOEVSKII.
+_RUSSIAN_ENDING = re.compile(r"(?:[OE](?:W|WA|V|VA|FF)|SK(?:[IY][JIY]?|AJA|AIA|AYA))$")
 _SLAVIC_FOLDS = (
     (re.compile("TSCH"), "CH"),  # German Ч: KLITSCHKO, GORBATSCHOW
     (re.compile("SCH"), "SH"),
@@ -61,12 +64,17 @@ _SLAVIC_FOLDS = (
     (re.compile("SKA(?:J|I|Y)A$"), "SKA"),  # Russian -SKAYA vs Ukrainian/Polish -SKA
     (re.compile("^I(?=[AEOU])"), "Y"),  # ICAO IAKOVLEV / IURCHENKO
     (re.compile("(?<=[AEIOU])J"), "Y"),  # German Й: DOSTOJEWSKI
+    (re.compile("^JE"), "E"),  # German initial Е: JELZIN
     (re.compile("ZH"), "J"),  # French Ж: JOUKOV
     (re.compile("OU"), "U"),  # French У: JOUKOV, KOUZNETSOV
+    (re.compile("T[SZ]|C(?!H)|Z"), "S"),  # Ц and З: KUZNETSOV / KUSNEZOW, YELTSIN / JELZIN
+    (re.compile("^YE"), "E"),  # popular YELTSIN vs ICAO ELTSIN
     (re.compile("(?<=[AEIOU])YE"), "E"),  # DOSTOYEVSKY (popular) vs DOSTOEVSKII (ICAO)
+    (re.compile("(?<=[^AEIOU])[YJI][OE](?=VA?$)"), "E"),  # Ьё: SOLOVYOVA / SOLOWJOWA / SOLOVEVA
     (re.compile("(?<=[SC]H|.J)O(?=VA?$)"), "E"),  # Ё after a hushing consonant: GORBACHOV
     (re.compile("(?<=[^AEIOU])Y"), "I"),  # KLYCHKO / KLICHKO, ILYIN / ILIN
     (re.compile("Y(?![AEIOU])"), "I"),  # CHAYKOVSKIY / CHAIKOVSKIY
+    (re.compile("(?<=N)I[IJ]?$"), "I"),  # NAVALNYI / NAVALNY / NAWALNY
     (re.compile("NE$"), "N"),  # French SOLJENITSYNE, GAGARINE
     (re.compile(r"([A-Z])\1+"), r"\1"),
 )
@@ -76,12 +84,10 @@ def surname_key(token: str, group: str) -> str:
     """The group key of one surname token (``group`` is its given-name-style key)."""
     if token in VARIANT_GROUPS:
         return group
-    key = token
+    key = token if _RUSSIAN_ENDING.search(token) else _ATTACHED_PARTICLE.sub("", token)
     if _SLAVIC_ENDING.search(key):
         for pattern, replacement in _SLAVIC_FOLDS:
             key = pattern.sub(replacement, key)
-    else:
-        key = _ATTACHED_PARTICLE.sub("", key)
     if key == token:
         return group
     return VARIANT_GROUPS.get(key, key)
