@@ -1,11 +1,14 @@
 """Encoding throughput: ppmatch's keyed CLK encoder against clkhash on an equivalent schema.
 
 Both encoders get the same normalized records (ppmatch synth felons). Each encoder starts
-cold (a fresh instance per run, so ppmatch's token memo is rebuilt every time). ppmatch encodes
+cold (a fresh instance per run, so ppmatch's feature and value memos are rebuilt every time,
+in every pool worker too). ppmatch encodes
 ``NormalizedRecord`` objects with the default linkage schema; clkhash encodes the same values
 as strings with a v3 schema of the same filter length, fields, q-grams and bits per feature
 (keyed BLAKE2b in both), run in its own virtual environment (it pins an old ``cryptography``)
-and timed in the same run. Reported: records/s single process and all cores, and the ratio.
+and timed in the same run. Reported: records/s single process and all cores (best of
+``--repeat`` interleaved runs each), the ratios to clkhash, and the load average (the machine
+is shared, so absolute figures move; the ratios are what to compare).
 
     python3 -m venv /tmp/clkvenv && /tmp/clkvenv/bin/pip install clkhash
     .venv/bin/python benchmarks/encoding.py [--records 50000] [--clkhash-python /tmp/clkvenv/bin/python]
@@ -131,7 +134,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--clkhash-python", default="/tmp/clkvenv/bin/python")
-    parser.add_argument("--repeat", type=int, default=2, help="best of N, runs interleaved")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N, runs interleaved")
+    parser.add_argument("--skip-tokenize", action="store_true", help="encoding figures only")
     args = parser.parse_args()
     schema = LinkageSchema.default()
     records = synth(seed=1).holder[: args.records]
@@ -142,15 +146,17 @@ def main() -> None:
         "ppmatch_encode_all_cores": lambda: encode_parallel(
             schema, SECRET, records, workers=args.workers
         ),
-        "ppmatch_tokenize_single": lambda: Tokenizer(schema, SECRET, "bench").tokenize_many(
-            records
-        ),
-        "ppmatch_tokenize_all_cores": lambda: tokenize_parallel(
-            schema, SECRET, "bench", records, workers=args.workers
-        ),
     }
+    if not args.skip_tokenize:
+        measurements["ppmatch_tokenize_single"] = lambda: Tokenizer(
+            schema, SECRET, "bench"
+        ).tokenize_many(records)
+        measurements["ppmatch_tokenize_all_cores"] = lambda: tokenize_parallel(
+            schema, SECRET, "bench", records, workers=args.workers
+        )
     # Shared machines are noisy: interleave the runs and keep each one's best.
     figures: dict = {"records": count, "cores": args.workers, "repeat": args.repeat}
+    figures["load_average_before"] = os.getloadavg()[0]
     clkhash: dict | None = None
     for _ in range(args.repeat):
         for name, function in measurements.items():
@@ -165,6 +171,10 @@ def main() -> None:
         figures["clkhash_all_cores"] = clkhash["all_cores"]
         figures["ratio_single"] = figures["ppmatch_encode_single"] / clkhash["single"]
         figures["ratio_all_cores"] = figures["ppmatch_encode_all_cores"] / clkhash["all_cores"]
+    figures["ppmatch_pool_speedup"] = (
+        figures["ppmatch_encode_all_cores"] / figures["ppmatch_encode_single"]
+    )
+    figures["load_average_after"] = os.getloadavg()[0]
     figures = {k: round(v, 2) if isinstance(v, float) else v for k, v in figures.items()}
     print(json.dumps(figures, indent=1))
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,12 @@
 import hashlib
 import random
+import threading
 
 import numpy as np
 import pytest
 from _linkage_records import person
 
-from ppmatch.encoding import ClkEncoder, LinkageSchema, encode_parallel, pack_bits, unpack_bits
+from ppmatch.encoding import ClkEncoder, LinkageSchema, clk, encode_parallel, pack_bits, unpack_bits
 from ppmatch.errors import SchemaError
 from ppmatch.match import dice_coefficients
 from ppmatch.normalize.model import NormalizedName, NormalizedRecord, PartialDate
@@ -150,6 +151,42 @@ def test_stream_and_process_pool_match_serial():
     pooled = encode_parallel(schema, SECRET, records, workers=2, chunk_size=16)
     assert np.array_equal(serial, streamed)
     assert np.array_equal(serial, pooled)
+
+
+def test_pool_with_other_threads_running_pickles_chunks_and_matches_serial():
+    """Fork is unsafe while another thread runs: the forkserver path must give the same bits."""
+    records = golden_records()[:60]
+    schema = golden_schemas()["variants_hardened"]
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not clk._fork_is_safe()
+        pooled = encode_parallel(schema, SECRET, iter(records), workers=2, chunk_size=25)
+    finally:
+        release.set()
+        other.join()
+    assert np.array_equal(pooled, ClkEncoder(schema, SECRET).encode_batch(records))
+
+
+def test_pool_edge_sizes():
+    schema = LinkageSchema.default()
+    assert encode_parallel(schema, SECRET, [], workers=2).shape == (0, 16)
+    one = encode_parallel(schema, SECRET, [person()], workers=2)
+    assert np.array_equal(one, ClkEncoder(schema, SECRET).encode_batch([person()]))
+
+
+def test_bounded_memos_and_chunking_do_not_change_bits():
+    """Tiny memo limits force resets between chunks; warm memos reuse rows: same filters."""
+    schema = golden_schemas()["variants_plain"]
+    records = golden_records()
+    expected = ClkEncoder(schema, SECRET).encode_batch(records)
+    tiny = ClkEncoder(schema, SECRET, cache_size=5)
+    chunks = [tiny.encode_batch(records[i : i + 37]) for i in range(0, len(records), 37)]
+    assert np.array_equal(np.concatenate(chunks), expected)
+    warm = ClkEncoder(schema, SECRET)
+    warm.encode_batch(records[::-1])
+    assert np.array_equal(warm.encode_batch(records), expected)
 
 
 def test_short_secret_is_refused():

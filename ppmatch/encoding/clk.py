@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import multiprocessing
+import os
+import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -30,10 +33,10 @@ from ppmatch.encoding.features import (
     date_feature,
     date_keys,
     qgram_feature,
+    text_tokens,
     token_qgrams,
     unit_features,
     value_getter,
-    value_tokens,
     value_units,
 )
 from ppmatch.encoding.keys import derive_key
@@ -85,9 +88,7 @@ class _FieldTable:
         self._filter_bits = filter_bits
         self._fold_ocr = fold_ocr
         self._cache_size = cache_size
-        self._max_rows = max(
-            2 * DEFAULT_CHUNK, min(cache_size, _VALUE_TABLE_BYTES * 8 // filter_bits)
-        )
+        self._max_rows = min(cache_size, _VALUE_TABLE_BYTES * 8 // filter_bits)
         if spec.name == "date_of_birth":
             self._features = self._date_features
         elif spec.name not in NAME_FIELDS and all(
@@ -107,11 +108,12 @@ class _FieldTable:
 
     def _reset_values(self) -> None:
         self._rows: dict[FieldValue | None, int] = {None: 0}
-        self.table = np.zeros((1, self._filter_bits // 64), dtype="<u8")
+        self.table = np.zeros((1, self._filter_bits // 64), dtype="<u8")  # grows by doubling
+        self._used = 1
 
     def rows(self, values: list[FieldValue | None]) -> np.ndarray:
         """Each value's row in ``self.table`` (its packed bits), adding rows for new values."""
-        if len(self._rows) + len(values) > self._max_rows:
+        if self._used + len(values) > self._max_rows:
             self._reset_values()
         if len(self._feature_ids) > self._cache_size or len(self._unit_ids) > self._cache_size:
             self._reset_features()
@@ -130,9 +132,14 @@ class _FieldTable:
         self._hash_pending()
         bits = np.zeros((len(values), self._filter_bits), dtype=np.uint8)
         bits[owners[:, None], self._positions[features]] = 1
-        base = len(self.table)
-        self.table = np.concatenate([self.table, pack_bits(bits)])
-        added = range(base, base + len(values))
+        base, end = self._used, self._used + len(values)
+        if end > len(self.table):
+            grown = np.zeros((max(end, 2 * len(self.table)), self.table.shape[1]), dtype="<u8")
+            grown[:base] = self.table[:base]
+            self.table = grown
+        self.table[base:end] = pack_bits(bits)
+        self._used = end
+        added = range(base, end)
         self._rows.update(zip(values, added, strict=True))
         return added
 
@@ -170,14 +177,11 @@ class _FieldTable:
 
     def _qgram_features(self, values: list[FieldValue]) -> tuple[np.ndarray, np.ndarray]:
         """(value index, feature id) pairs of q-gram-only text fields, vectorized per feature."""
-        tokens: list[str] = []
-        token_owners: list[int] = []
-        for index, value in enumerate(values):
-            if value:
-                for (token,) in value_tokens(self.spec.name, value, fold_ocr=self._fold_ocr):
-                    tokens.append(token)
-                    token_owners.append(index)
-        owner_of = np.array(token_owners, dtype=np.intp)
+        present = [index for index, value in enumerate(values) if value]
+        tokens, token_owners = text_tokens(
+            self.spec.name, [values[i] for i in present], fold_ocr=self._fold_ocr
+        )
+        owner_of = np.array(present, dtype=np.intp)[token_owners]
         owners, features = [np.zeros(0, np.intp)], [np.zeros(0, np.intp)]
         for number, feature in enumerate(self.spec.features):
             which, keys, rest = token_qgrams(tokens, feature)
@@ -371,18 +375,35 @@ def unpack_bits(words: np.ndarray) -> np.ndarray:
 
 
 # ---- process pool ----------------------------------------------------------------------------
+# Pickling a NormalizedRecord to a worker costs about as much as encoding it, so a pool fed
+# pickled chunks is slower than one process. Forked workers inherit the record list instead
+# and receive only index ranges; the filters come back packed (output_bits / 8 bytes each).
 
 _worker_encoder: ClkEncoder | None = None
+_worker_records: Sequence[NormalizedRecord] = ()
 
 
-def _init_worker(schema_json: bytes, linkage_secret: bytes) -> None:
-    global _worker_encoder
+def _init_worker(
+    schema_json: bytes, linkage_secret: bytes, records: Sequence[NormalizedRecord]
+) -> None:
+    global _worker_encoder, _worker_records
     _worker_encoder = ClkEncoder(LinkageSchema.from_json(schema_json), linkage_secret)
+    _worker_records = records
+
+
+def _encode_range(bounds: tuple[int, int]) -> np.ndarray:
+    assert _worker_encoder is not None
+    return _worker_encoder.encode_batch(_worker_records[bounds[0] : bounds[1]])
 
 
 def _encode_chunk(records: list[NormalizedRecord]) -> np.ndarray:
     assert _worker_encoder is not None
     return _worker_encoder.encode_batch(records)
+
+
+def _fork_is_safe() -> bool:
+    """Fork only a single-threaded process: a lock held by another thread stays held in the child."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def encode_parallel(
@@ -395,20 +416,34 @@ def encode_parallel(
 ) -> np.ndarray:
     """Encode over a process pool, chunk by chunk; identical output to the serial encoder.
 
-    Each worker builds its own encoder (keys derived once per process); chunks come back
-    in input order.
+    Each worker builds its own encoder (keys derived once per process); chunks come back in
+    input order. With one worker, or records that fit one chunk, this process encodes them:
+    starting a pool costs more than it saves. Forked workers inherit the records; where fork
+    is unsafe (other threads run) or unavailable, chunks are pickled to a ``forkserver``
+    pool, which is correct but no faster than one process.
     """
-    iterator = iter(records)
-    chunks = iter(lambda: list(islice(iterator, chunk_size)), [])
-    if workers == 1:
-        encoder = ClkEncoder(schema, linkage_secret)
-        parts = [encoder.encode_batch(chunk) for chunk in chunks]
+    records = records if isinstance(records, Sequence) else list(records)
+    workers = workers or len(os.sched_getaffinity(0))
+    if workers == 1 or len(records) <= chunk_size:
+        return ClkEncoder(schema, linkage_secret).encode_batch(records)
+    bounds = [
+        (start, min(start + chunk_size, len(records)))
+        for start in range(0, len(records), chunk_size)
+    ]
+    initargs: tuple[bytes, bytes, Sequence[NormalizedRecord]]
+    if _fork_is_safe():
+        context = multiprocessing.get_context("fork")
+        initargs = (schema.canonical_json(), bytes(linkage_secret), records)
+        tasks, function = bounds, _encode_range
     else:
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            initializer=_init_worker,
-            initargs=(schema.canonical_json(), bytes(linkage_secret)),
-        ) as pool:
-            parts = list(pool.map(_encode_chunk, chunks))
-    words = schema.clk.output_bits // 64
-    return np.concatenate(parts) if parts else np.zeros((0, words), dtype="<u8")
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        initargs = (schema.canonical_json(), bytes(linkage_secret), ())
+        tasks, function = [records[a:b] for a, b in bounds], _encode_chunk
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(bounds)),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=initargs,
+    ) as pool:
+        return np.concatenate(list(pool.map(function, tasks)))
