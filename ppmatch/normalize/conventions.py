@@ -151,20 +151,32 @@ def _rekeyed(name: NormalizedName, key: Callable[[str], str | None]) -> Normaliz
     return name if groups == name.groups else replace(name, groups=groups)
 
 
-def east_asian_keys(
-    given: NormalizedName, surname: NormalizedName
-) -> tuple[NormalizedName, NormalizedName]:
-    """Romanization-neutral group keys for names beside a Chinese or Korean family name (in
-    either field: surname-first records put it in the given-name field), and Japanese long
-    vowels folded elsewhere."""
-    family = set(given.groups) | set(surname.groups)
-    if family & CHINESE_SURNAME_KEYS:
-        key: Callable[[str], str | None] = _chinese_or_korean_key
-    elif family & KOREAN_SURNAME_KEYS:
-        key = korean_name_key
-    else:
-        key = _japanese_key
-    return _rekeyed(given, key), _rekeyed(surname, key)
+def family_script(name: NormalizedName) -> str | None:
+    """ "chinese" or "korean" when the field holds such a family name, else None."""
+    if any(group in CHINESE_SURNAME_KEYS for group in name.groups):
+        return "chinese"
+    if any(group in KOREAN_SURNAME_KEYS for group in name.groups):
+        return "korean"
+    return None
+
+
+def combined_family(first: str | None, second: str | None) -> str | None:
+    """The record's family-name script from both fields (surname-first records put it in the
+    given-name field); Chinese wins, since 李 LEE / 이 LEE is both."""
+    return "chinese" if "chinese" in (first, second) else first or second
+
+
+_KEYS: dict[str | None, Callable[[str], str | None]] = {
+    "chinese": _chinese_or_korean_key,
+    "korean": korean_name_key,
+    None: _japanese_key,
+}
+
+
+def east_asian_keys(name: NormalizedName, family: str | None) -> NormalizedName:
+    """Romanization-neutral group keys beside a Chinese or Korean family name, and Japanese
+    long vowels folded elsewhere."""
+    return _rekeyed(name, _KEYS[family])
 
 
 def split_chinese_full_name(text: str) -> tuple[str, str] | None:

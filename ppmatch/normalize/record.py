@@ -11,7 +11,9 @@ from ppmatch.normalize.codes import (
     normalize_sex,
 )
 from ppmatch.normalize.conventions import (
+    combined_family,
     east_asian_keys,
+    family_script,
     given_names_field,
     split_chinese_full_name,
     surname_field,
@@ -47,30 +49,54 @@ def _normalize_text(text: str) -> str | None:
     return " ".join(primary for primary, _ in name_tokens(text)) or None
 
 
-@lru_cache(maxsize=1 << 16)
-def _given_names(text: str, table: str | None, beside_surname: bool) -> NormalizedName:
+_OWN_FAMILY = "own"
+_EMPTY = NormalizedName()
+
+
+@lru_cache(maxsize=1 << 17)
+def _name_field(
+    text: str, table: str | None, field: str, family: str | None
+) -> tuple[NormalizedName, str | None]:
+    """One name field with its field's conventions, keyed for ``family`` (``_OWN_FAMILY``: the
+    family-name script found in this field), and the script found in this field."""
     name = normalize_name(text, cyrillic_table=table)
-    return given_names_field(name) if beside_surname else name
-
-
-@lru_cache(maxsize=1 << 16)
-def _surname(text: str, table: str | None) -> NormalizedName:
-    return surname_field(normalize_name(text, cyrillic_table=table))
+    own = family_script(name)
+    if field == "surname":
+        name = surname_field(name)
+    elif field == "given_names":
+        name = given_names_field(name)
+    return east_asian_keys(name, own if family == _OWN_FAMILY else family), own
 
 
 def _name_fields(
     given: object, surname: object, table: str | None
 ) -> tuple[NormalizedName, NormalizedName]:
-    """Given names and surname, each with the conventions of its field (``conventions``)."""
+    """Given names and surname, each with the conventions of its field (``conventions``).
+
+    Most records need one cached lookup per field; a second one only when the other field
+    holds a Chinese or Korean family name.
+    """
     given_text, surname_text = as_text(given), as_text(surname)
-    if given_text is not None and (surname_text is None or not surname_text.strip()):
+    surname_name, surname_family = _EMPTY, None
+    if surname_text is not None:
+        surname_name, surname_family = _name_field(surname_text, table, "surname", _OWN_FAMILY)
+    if given_text is None:
+        return _EMPTY, surname_name
+    if not surname_name.tokens:
         split = split_chinese_full_name(given_text)
         if split is not None:
             surname_text, given_text = split
-    surname_name = _surname(surname_text, table) if surname_text is not None else NormalizedName()
-    if given_text is None:
-        return NormalizedName(), surname_name
-    return east_asian_keys(_given_names(given_text, table, bool(surname_name)), surname_name)
+            surname_name, surname_family = _name_field(surname_text, table, "surname", _OWN_FAMILY)
+    given_field = "given_names" if surname_name.tokens else "given_names_alone"
+    given_name, given_family = _name_field(given_text, table, given_field, _OWN_FAMILY)
+    if given_family is None and surname_family is None:
+        return given_name, surname_name
+    family = combined_family(given_family, surname_family)
+    if family != surname_family and surname_text is not None:
+        surname_name = _name_field(surname_text, table, "surname", family)[0]
+    if family != given_family:
+        given_name = _name_field(given_text, table, given_field, family)[0]
+    return given_name, surname_name
 
 
 def normalize_record(
