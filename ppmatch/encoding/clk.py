@@ -28,13 +28,14 @@ import numpy as np
 
 from ppmatch.encoding.features import (
     NAME_FIELDS,
-    FieldUnit,
+    FieldKey,
     FieldValue,
     date_feature,
     date_keys,
     qgram_feature,
     text_tokens,
     token_qgrams,
+    token_spellings,
     unit_features,
     value_getter,
     value_units,
@@ -47,7 +48,7 @@ from ppmatch.encoding.schema import (
     LinkageSchema,
     QGramFeature,
 )
-from ppmatch.normalize.model import NormalizedRecord
+from ppmatch.normalize.model import NormalizedName, NormalizedRecord
 
 DEFAULT_CHUNK = 4096
 _VALUE_TABLE_BYTES = 32 << 20  # per field: distinct values' packed rows kept between chunks
@@ -91,6 +92,10 @@ class _FieldTable:
         self._max_rows = min(cache_size, _VALUE_TABLE_BYTES * 8 // filter_bits)
         if spec.name == "date_of_birth":
             self._features = self._date_features
+        elif spec.name in NAME_FIELDS and not any(
+            isinstance(f, ExactFeature) for f in spec.features
+        ):
+            self._features = self._name_features
         elif spec.name not in NAME_FIELDS and all(
             isinstance(f, QGramFeature) for f in spec.features
         ):
@@ -102,22 +107,22 @@ class _FieldTable:
 
     def _reset_features(self) -> None:
         self._feature_ids: dict[Hashable, int] = {}
-        self._unit_ids: dict[FieldUnit, tuple[int, ...]] = {}
+        self._unit_ids: dict[Hashable, tuple[int, ...]] = {}
         self._pending: list[str] = []
         self._positions = np.zeros((0, self.spec.hashes), dtype=np.intp)
 
     def _reset_values(self) -> None:
-        self._rows: dict[FieldValue | None, int] = {None: 0}
+        self._rows: dict[FieldKey | None, int] = {None: 0}
         self.table = np.zeros((1, self._filter_bits // 64), dtype="<u8")  # grows by doubling
         self._used = 1
 
-    def rows(self, values: list[FieldValue | None]) -> np.ndarray:
+    def rows(self, values: list[FieldKey | None]) -> np.ndarray:
         """Each value's row in ``self.table`` (its packed bits), adding rows for new values."""
         if self._used + len(values) > self._max_rows:
             self._reset_values()
         if len(self._feature_ids) > self._cache_size or len(self._unit_ids) > self._cache_size:
             self._reset_features()
-        local: dict[FieldValue | None, int] = {}
+        local: dict[FieldKey | None, int] = {}
         codes = [local.setdefault(value, len(local)) for value in values]
         distinct = list(local)  # hashing values is the per-record cost: once each, here
         rows = np.fromiter(map(self._rows.get, distinct, repeat(-1)), np.intp, len(distinct))
@@ -126,7 +131,7 @@ class _FieldTable:
             rows[new] = self._add_values([distinct[i] for i in new])
         return rows[codes]
 
-    def _add_values(self, values: list[FieldValue]) -> range:
+    def _add_values(self, values: list[FieldKey]) -> range:
         """Append the packed rows of new distinct values; returns their row numbers."""
         owners, features = self._features(values)
         self._hash_pending()
@@ -163,7 +168,29 @@ class _FieldTable:
             found += ids
         return found
 
-    def _date_features(self, values: list[FieldValue]) -> tuple[np.ndarray, np.ndarray]:
+    def _name_features(self, names: list[NormalizedName]) -> tuple[np.ndarray, np.ndarray]:
+        """(value index, feature id) pairs of names, token by token (``value_units`` inlined:
+        without exact features a name's units are its core tokens' spellings)."""
+        memo = self._unit_ids
+        owners: list[int] = []
+        features: list[int] = []
+        for index, name in enumerate(names):
+            alternatives, particles = name.alternatives, name.particles
+            for position, token in enumerate(name.tokens):
+                if token in particles:
+                    continue
+                raw = alternatives[position] if position < len(alternatives) else ()
+                ids = memo.get((token, raw))
+                if ids is None:
+                    unit = token_spellings(token, raw)
+                    ids = memo[(token, raw)] = tuple(
+                        map(self._feature_id, unit_features(unit, self.spec))
+                    )
+                owners.extend(repeat(index, len(ids)))
+                features.extend(ids)
+        return np.array(owners, dtype=np.intp), np.array(features, dtype=np.intp)
+
+    def _date_features(self, values: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(value index, feature id) pairs of dates, vectorized per component."""
         owners, features = [np.zeros(0, np.intp)], [np.zeros(0, np.intp)]
         for feature in self.spec.features:

@@ -9,7 +9,7 @@ fields look alike.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from itertools import chain
+from itertools import chain, groupby
 from operator import attrgetter
 
 import jellyfish
@@ -45,34 +45,44 @@ def phonetic(token: str, algorithm: str = "metaphone") -> str:
     Repeated letters in the code are collapsed (metaphone gives SXMTT for SCHMIDT but SXMT
     for SCHMITT).
     """
-    if not any(c.isalpha() for c in token):
+    if not any(map(str.isalpha, token)):
         return ""
     try:
         code = PHONETIC[algorithm](token)
     except (ValueError, IndexError):  # jellyfish rejects some non-letter inputs
         return ""
-    return "".join(c for i, c in enumerate(code) if i == 0 or c != code[i - 1])
+    return "".join(letter for letter, _ in groupby(code))
 
 
 def name_token_spellings(name: NormalizedName) -> list[tuple[str, ...]]:
     """Per core token, its accepted spellings (primary first, then ICAO/transliteration variants)."""
-    spellings = []
-    for index, token in enumerate(name.tokens):
-        if token in name.particles:
-            continue
-        variants = [token]
-        if index < len(name.alternatives):
-            variants.extend(v for v in name.alternatives[index] if v and v not in variants)
-        spellings.append(tuple(variants))
-    return spellings
+    alternatives = name.alternatives
+    return [
+        token_spellings(token, alternatives[index] if index < len(alternatives) else ())
+        for index, token in enumerate(name.tokens)
+        if token not in name.particles
+    ]
+
+
+def token_spellings(token: str, alternatives: tuple[str, ...]) -> tuple[str, ...]:
+    """One name token's spellings: itself, then its distinct non-empty alternatives."""
+    variants = [token]
+    variants.extend(v for v in alternatives if v and v not in variants)
+    return tuple(variants)
 
 
 FieldValue = NormalizedName | PartialDate | str
+FieldKey = FieldValue | int  # what the encoder memoises a field on (``value_getter``)
 NAME_FIELDS = ("given_names", "surname")
 
 
-def value_getter(field: str) -> Callable[[NormalizedRecord], FieldValue | None]:
-    """A fast accessor of the field's normalized value (hashable); falsy when missing."""
+def value_getter(field: str) -> Callable[[NormalizedRecord], FieldKey | None]:
+    """A fast accessor of the field's value as the encoder keys it; falsy when missing.
+
+    The normalized value itself, except the date of birth: ``date_number``.
+    """
+    if field == "date_of_birth":
+        return date_number
     if field in _RECORD_FIELDS:
         return attrgetter(field)
     return lambda record: record.extra.get(field)
@@ -102,15 +112,16 @@ def value_tokens(
     return [(token,) for token in value.split()]
 
 
-def _qgrams(token: str, spec: QGramFeature) -> Iterable[str]:
+def _qgrams(token: str, spec: QGramFeature) -> list[str]:
+    """The token's q-gram features ("q:" + gram, "@offset" when positional)."""
     text = f"_{token}_" if spec.padding else token
     n = spec.n
     if len(text) < n:
-        yield text
-        return
-    for i in range(len(text) - n + 1):
-        gram = text[i : i + n]
-        yield f"{gram}@{i}" if spec.positional else gram
+        return [f"q:{text}"]
+    starts = range(len(text) - n + 1)
+    if spec.positional:
+        return [f"q:{text[i : i + n]}@{i}" for i in starts]
+    return ["q:" + text[i : i + n] for i in starts]
 
 
 def _date_features(date: PartialDate, spec: DateFeature) -> Iterable[str]:
@@ -165,10 +176,10 @@ def token_qgrams(
     texts = [f"_{t}_" for t in tokens] if spec.padding else list(tokens)
     simple = [t.isascii() and t.isprintable() and len(t) >= n for t in texts]
     rest = [
-        (i, f"q:{gram}")
+        (i, feature)
         for i, text in enumerate(texts)
         if not simple[i]
-        for gram in _qgrams(tokens[i], spec)
+        for feature in _qgrams(tokens[i], spec)
     ]
     index = np.flatnonzero(simple)
     if len(index) == 0:
@@ -193,19 +204,26 @@ def qgram_feature(key: int, spec: QGramFeature) -> str:
     return f"q:{gram}@{key >> _POSITION_SHIFT}" if spec.positional else f"q:{gram}"
 
 
+def date_number(record: NormalizedRecord) -> int | None:
+    """The date of birth as one integer, YYYYMMDD with 00 for a missing month or day.
+
+    Cheaper to hash and compare than the date object: the encoder keys its memo on it.
+    """
+    date = record.date_of_birth
+    return date.year * 10000 + (date.month or 0) * 100 + (date.day or 0) if date else None
+
+
 def date_keys(
-    dates: Sequence[PartialDate], feature: DateFeature | ExactFeature
+    dates: Sequence[int], feature: DateFeature | ExactFeature
 ) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """Per date component: (component, date index, key) for the dates that have it.
 
-    ``ExactFeature`` is the component ``exact`` (the ISO text at the date's precision). Keys
-    are YYYYMMDD-style integers with 0 for a missing month or day.
+    ``dates`` are ``date_number`` values. ``ExactFeature`` is the component ``exact`` (the
+    ISO text at the date's precision). Keys are integers in the same style.
     """
     count = len(dates)
-    year = np.fromiter((d.year for d in dates), np.int64, count)
-    month = np.fromiter((d.month or 0 for d in dates), np.int64, count)
-    day = np.fromiter((d.day or 0 for d in dates), np.int64, count)
-    ymd = year * 10000 + month * 100 + day
+    ymd = np.fromiter(dates, np.int64, count)
+    year, month, day = ymd // 10000, ymd // 100 % 100, ymd % 100
     everyone = np.ones(count, dtype=bool)
     table = {
         "year": (year, everyone),
@@ -280,10 +298,10 @@ def unit_features(unit: FieldUnit, spec: FieldSpec) -> set[str]:
                 features.add(f"e:{unit}")
         elif isinstance(feature, QGramFeature):
             for spelling in unit:
-                features.update(f"q:{gram}" for gram in _qgrams(spelling, feature))
+                features.update(_qgrams(spelling, feature))
         elif isinstance(feature, TokenFeature):
             features.update(f"t:{spelling}" for spelling in unit)
         elif isinstance(feature, PhoneticFeature):
-            codes = {phonetic(spelling, feature.algorithm) for spelling in unit}
-            features.update(f"p:{code}" for code in codes if code)
+            codes = [phonetic(spelling, feature.algorithm) for spelling in unit]
+            features.update(["p:" + code for code in codes if code])
     return features
