@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from ppmatch.encoding import LinkageSchema
 from ppmatch.encoding.schema import Component
 from ppmatch.normalize.model import NormalizedName, NormalizedRecord, PartialDate
-from ppmatch.tokens import Token, Tokenizer, canonical_value, token_value
+from ppmatch.tokens import Token, Tokenizer, canonical_value, token_prefix, token_value
 from ppmatch.tokens.components import COMPONENTS
 
 SECRET = b"linkage-secret-0123456789abcdef"
@@ -191,3 +191,38 @@ def test_tokenize_never_raises_and_is_stable(record):
     assert first == again
     assert len(first) <= LinkageSchema.default().max_tokens_per_record
     assert all(t.value.startswith(b"ppmatch/token/v1") for t in first)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_records, max_size=4))
+def test_token_values_are_the_tokens_without_objects(records):
+    values = TOKENIZER.token_values(records)
+    tokens = TOKENIZER.tokenize_many(records)
+    assert values == [([t.value for t in ts], [t.weight for t in ts]) for ts in tokens]
+    for record_tokens in tokens:
+        for token in record_tokens:
+            prefix = token_prefix("agreement-1", token.kind, token.rule_id)
+            framed = token.value[len(prefix) :]
+            assert token.value.startswith(prefix)
+            assert int.from_bytes(framed[:4], "big") == len(framed) - 4
+
+
+def test_band_key_array_holds_the_band_keys_of_both_methods():
+    records = [
+        person(),
+        person(given=("ANNA", "MARIA"), surname=("SCHMIT",)),
+        NormalizedRecord("e"),
+    ]
+    for method, rows in (("hamming", 40), ("minhash", 3)):
+        schema = LinkageSchema.default()
+        schema = schema.model_copy(
+            update={"lsh": schema.lsh.model_copy(update={"method": method, "rows": rows})}
+        )
+        tokenizer = Tokenizer(schema, SECRET, "agreement-1")
+        _, lsh_filters = tokenizer.encoder.encode_with_lsh(records)
+        keys, nonempty = tokenizer.band_hasher.band_key_array(lsh_filters)
+        listed = tokenizer.band_hasher.band_keys(lsh_filters)
+        assert nonempty.tolist() == [True, True, False] and listed[2] == []
+        for row in (0, 1):
+            assert listed[row] == [keys[row, b].tobytes() for b in range(schema.lsh.bands)]
+        assert len(set(listed[0])) > 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -21,6 +22,7 @@ ENTRY_ID_SIZE = 12
 HANDLE_SIZE = 8
 LABEL_KEY_SIZE = 32
 _ENTRY_PERSON = b"ppm-entry-v1"
+_ENTRY_INDEX = struct.Struct(">QI")
 
 
 def entry_secrets(y: bytes, agreement_hash: bytes) -> tuple[bytes, bytes]:
@@ -29,6 +31,29 @@ def entry_secrets(y: bytes, agreement_hash: bytes) -> tuple[bytes, bytes]:
         y, digest_size=TAG_SIZE + LABEL_KEY_SIZE, key=agreement_hash, person=_ENTRY_PERSON
     ).digest()
     return digest[:TAG_SIZE], digest[TAG_SIZE:]
+
+
+class EntrySecretDeriver:
+    """:func:`entry_secrets` for a whole batch of OPRF outputs.
+
+    The keyed BLAKE2b state is set up once and copied per output (keying costs a compression
+    of its own), and the result is one flat ``(tag || label_key)`` byte string per output.
+    """
+
+    def __init__(self, agreement_hash: bytes) -> None:
+        self._keyed = hashlib.blake2b(
+            digest_size=TAG_SIZE + LABEL_KEY_SIZE, key=agreement_hash, person=_ENTRY_PERSON
+        )
+
+    def digests(self, outputs: Iterable[bytes]) -> list[bytes]:
+        """Per output ``tag || label_key`` (``TAG_SIZE + LABEL_KEY_SIZE`` bytes)."""
+        keyed = self._keyed
+        result = []
+        for y in outputs:
+            state = keyed.copy()
+            state.update(y)
+            result.append(state.digest())
+        return result
 
 
 def tags_as_uint64(tags: list[bytes]) -> np.ndarray:
@@ -44,9 +69,10 @@ class HolderSecrets:
         self._handle_key = hkdf(
             oprf_private_key, salt=agreement_hash, info=b"ppmatch handle key" + info, length=32
         )
-        self._entry_key = hkdf(
+        entry_key = hkdf(
             oprf_private_key, salt=agreement_hash, info=b"ppmatch entry id key" + info, length=32
         )
+        self._keyed_entry = hashlib.blake2b(digest_size=ENTRY_ID_SIZE, key=entry_key)
 
     def handle(self, record_id: str) -> int:
         """The record's opaque per-epoch handle (64-bit, never 0)."""
@@ -57,13 +83,28 @@ class HolderSecrets:
 
     def entry_id(self, handle: int, index: int) -> bytes:
         """Identifier (and AEAD nonce) of the record's ``index``-th token entry."""
-        return hashlib.blake2b(
-            struct.pack(">QI", handle, index), digest_size=ENTRY_ID_SIZE, key=self._entry_key
-        ).digest()
+        state = self._keyed_entry.copy()
+        state.update(_ENTRY_INDEX.pack(handle, index))
+        return state.digest()
+
+    def entry_ids(self, handle: int, count: int) -> list[bytes]:
+        """``entry_id(handle, i)`` for ``i < count``, from one copied keyed state."""
+        keyed, pack = self._keyed_entry, _ENTRY_INDEX.pack
+        result = []
+        for index in range(count):
+            state = keyed.copy()
+            state.update(pack(handle, index))
+            result.append(state.digest())
+        return result
 
 
 def label_associated_data(agreement_hash: bytes, epoch: int, tag: bytes) -> bytes:
-    return b"ppmatch label v1" + agreement_hash + struct.pack(">I", epoch) + tag
+    return label_associated_prefix(agreement_hash, epoch) + tag
+
+
+def label_associated_prefix(agreement_hash: bytes, epoch: int) -> bytes:
+    """Everything of a label's associated data before its tag (fixed per database)."""
+    return b"ppmatch label v1" + agreement_hash + struct.pack(">I", epoch)
 
 
 def payload_associated_data(agreement_hash: bytes, epoch: int, handle: int) -> bytes:

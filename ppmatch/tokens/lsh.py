@@ -48,14 +48,34 @@ class BandHasher:
 
     def band_keys(self, filters: np.ndarray) -> list[list[bytes]]:
         """Per filter, its band keys in band order ([] for an empty filter)."""
-        if self.spec.bands == 0 or len(filters) == 0:
-            return [[] for _ in range(len(filters))]
-        bits = unpack_bits(filters)
-        if self.spec.method == "minhash":
-            return self._minhash(bits)
-        return self._hamming(bits)
+        keys, nonempty = self.band_key_array(filters)
+        width = keys.shape[2] if keys.ndim == 3 else 0
+        blob = keys.tobytes()
+        bands = self.spec.bands
+        result: list[list[bytes]] = []
+        for row, filled in enumerate(nonempty.tolist()):
+            start = row * bands * width
+            result.append(
+                [blob[start + b * width : start + (b + 1) * width] for b in range(bands)]
+                if filled
+                else []
+            )
+        return result
 
-    def _minhash(self, bits: np.ndarray) -> list[list[bytes]]:
+    def band_key_array(self, filters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(keys, nonempty)``: keys as a ``(filters, bands, key bytes)`` uint8 array (rows of
+        empty filters are meaningless) and which filters have any set bit. The array form lets
+        a caller build every band token of a chunk with a few array operations."""
+        if self.spec.bands == 0 or len(filters) == 0:
+            return np.zeros((len(filters), self.spec.bands, 0), np.uint8), np.zeros(
+                len(filters), bool
+            )
+        bits = unpack_bits(filters)
+        nonempty = cast(np.ndarray, bits.any(axis=1))
+        keys = self._minhash(bits) if self.spec.method == "minhash" else self._hamming(bits)
+        return keys.reshape(len(bits), self.spec.bands, -1), nonempty
+
+    def _minhash(self, bits: np.ndarray) -> np.ndarray:
         minima = np.empty((len(bits), self._rank_order.shape[0]), dtype=np.int64)
         # The minimum rank is the first set bit in rank order; with any realistic fill it lies
         # among the first few ranks, so scan a prefix and fall back to a full scan if needed.
@@ -65,23 +85,9 @@ class BandHasher:
         for sparse in np.nonzero(~found.all(axis=1))[0]:
             ordered = bits[sparse][self._rank_order]  # (hashes, bits)
             minima[sparse] = np.where(ordered.any(axis=1), ordered.argmax(axis=1), -1)
-        keys = minima.astype(">u2" if self.bits <= 65536 else ">u4")
-        width = self.spec.rows * keys.itemsize
-        nonempty = cast(np.ndarray, bits.any(axis=1))
-        result: list[list[bytes]] = []
-        for row in range(len(bits)):
-            if not nonempty[row]:
-                result.append([])
-                continue
-            raw = keys[row].tobytes()
-            result.append([raw[b * width : (b + 1) * width] for b in range(self.spec.bands)])
-        return result
+        keys = np.ascontiguousarray(minima.astype(">u2" if self.bits <= 65536 else ">u4"))
+        return keys.view(np.uint8)  # (n, hashes * key size): bands are consecutive runs
 
-    def _hamming(self, bits: np.ndarray) -> list[list[bytes]]:
+    def _hamming(self, bits: np.ndarray) -> np.ndarray:
         sampled = np.concatenate([bits, 1 - bits], axis=1)[:, self._sample]  # (n, bands, rows)
-        packed = np.packbits(sampled, axis=2)
-        nonempty = cast(np.ndarray, bits.any(axis=1))
-        return [
-            [packed[i, b].tobytes() for b in range(self.spec.bands)] if nonempty[i] else []
-            for i in range(len(bits))
-        ]
+        return np.packbits(sampled, axis=2)

@@ -18,7 +18,7 @@ from ppmatch.encoding.schema import LinkageSchema, RuleSpec
 from ppmatch.normalize.model import NormalizedRecord
 from ppmatch.tokens.components import component_values
 from ppmatch.tokens.lsh import BandHasher
-from ppmatch.tokens.token import Token, canonical_value, length_prefixed, token_prefix
+from ppmatch.tokens.token import Token, length_prefixed, token_prefix
 
 BAND_PREFIX = "band"
 
@@ -38,33 +38,45 @@ class Tokenizer:
         self._band_ids = [band_id(i) for i in range(schema.lsh.bands)]
         self._band_prefixes = [token_prefix(agreement_id, "band", b) for b in self._band_ids]
         self._rule_prefixes = {r.id: token_prefix(agreement_id, "rule", r.id) for r in schema.rules}
+        self._rules = [(rule, self._rule_prefixes[rule.id]) for rule in schema.rules]
 
     def rule_tokens(self, record: NormalizedRecord) -> list[Token]:
-        tokens: list[Token] = []
-        components: dict[str, list[str]] = {}  # each component computed once per record
-        for rule in self.schema.rules:
-            tokens.extend(self._rule_tokens(rule, record, components))
-        return tokens
-
-    def _rule_tokens(
-        self, rule: RuleSpec, record: NormalizedRecord, components: dict[str, list[str]]
-    ) -> list[Token]:
-        values = []
-        for component in rule.components:
-            if component not in components:
-                components[component] = component_values(record, component, self.schema)
-            if not components[component]:
-                return []
-            values.append(components[component])
+        values: list[bytes] = []
+        rules: list[RuleSpec] = []
+        self._rule_values(record, values, rules)
         return [
-            Token(
-                "rule",
-                rule.id,
-                self._rule_prefixes[rule.id] + length_prefixed(canonical_value(combo)),
-                rule.weight,
-            )
-            for combo in islice(product(*values), rule.max_tokens)
+            Token("rule", rule.id, value, rule.weight)
+            for value, rule in zip(values, rules, strict=True)
         ]
+
+    def _rule_values(
+        self, record: NormalizedRecord, values: list[bytes], rules: list[RuleSpec]
+    ) -> None:
+        """Append the record's rule token values (and their rules) in schema order.
+
+        Each component is computed and encoded once per record, and a rule stops at its
+        first missing component; the value is ``token_prefix + length_prefixed(canonical)``
+        with ``canonical = canonical_value(combination)``, built from pre-encoded parts.
+        """
+        encoded: dict[str, list[bytes]] = {}
+        schema = self.schema
+        for rule, prefix in self._rules:
+            parts = []
+            for component in rule.components:
+                framed = encoded.get(component)
+                if framed is None:
+                    framed = encoded[component] = [
+                        length_prefixed(value.encode("utf-8"))
+                        for value in component_values(record, component, schema)
+                    ]
+                if not framed:
+                    break
+                parts.append(framed)
+            else:
+                for combination in islice(product(*parts), rule.max_tokens):
+                    canonical = b"".join(combination)
+                    values.append(prefix + len(canonical).to_bytes(4, "big") + canonical)
+                    rules.append(rule)
 
     def band_tokens(self, band_keys: Sequence[bytes]) -> list[Token]:
         weight = self.schema.lsh.weight
@@ -78,16 +90,74 @@ class Tokenizer:
             for i, key in enumerate(band_keys)
         ]
 
+    def _band_values(self, lsh_filters: np.ndarray) -> list[list[bytes]]:
+        """Per record its band token values, built for the whole chunk with array operations
+        (the same bytes as :meth:`band_tokens`: band prefix, 4-byte key length, key)."""
+        keys, nonempty = self.band_hasher.band_key_array(lsh_filters)
+        count, bands, width = keys.shape
+        if bands == 0 or count == 0:
+            return [[] for _ in range(count)]
+        heads = np.frombuffer(
+            b"".join(p + width.to_bytes(4, "big") for p in self._band_prefixes), np.uint8
+        ).reshape(bands, -1)
+        size = heads.shape[1] + width
+        table = np.empty((count, bands, size), np.uint8)
+        table[:, :, : heads.shape[1]] = heads
+        table[:, :, heads.shape[1] :] = keys
+        blob = table.tobytes()
+        per_record = bands * size
+        return [
+            [blob[first + b * size : first + (b + 1) * size] for b in range(bands)]
+            if filled
+            else []
+            for first, filled in zip(
+                range(0, count * per_record, per_record), nonempty.tolist(), strict=True
+            )
+        ]
+
     def encode_and_tokenize(
         self, records: Sequence[NormalizedRecord]
     ) -> tuple[np.ndarray, list[list[Token]]]:
         """Packed CLKs and tokens of a chunk (the CLKs feed the reference linker)."""
         filters, lsh_filters = self.encoder.encode_with_lsh(records)
-        keys = self.band_hasher.band_keys(lsh_filters)
-        tokens = [
-            self.rule_tokens(r) + self.band_tokens(k) for r, k in zip(records, keys, strict=True)
-        ]
+        band_values = self._band_values(lsh_filters)
+        band_weight = self.schema.lsh.weight
+        band_ids = self._band_ids
+        tokens = []
+        for record, bands in zip(records, band_values, strict=True):
+            values: list[bytes] = []
+            rules: list[RuleSpec] = []
+            self._rule_values(record, values, rules)
+            record_tokens = [
+                Token("rule", rule.id, value, rule.weight)
+                for value, rule in zip(values, rules, strict=True)
+            ]
+            record_tokens += [
+                Token("band", band_ids[i], value, band_weight) for i, value in enumerate(bands)
+            ]
+            tokens.append(record_tokens)
         return filters, tokens
+
+    def token_values(
+        self, records: Sequence[NormalizedRecord]
+    ) -> list[tuple[list[bytes], list[int]]]:
+        """Per record ``(values, weights)`` of its tokens, in the order of :meth:`tokenize`.
+
+        The holder's publish hot path: the same OPRF inputs without building ``Token`` objects.
+        """
+        _, lsh_filters = self.encoder.encode_with_lsh(records)
+        band_values = self._band_values(lsh_filters)
+        band_weight = self.schema.lsh.weight
+        result = []
+        for record, bands in zip(records, band_values, strict=True):
+            values: list[bytes] = []
+            rules: list[RuleSpec] = []
+            self._rule_values(record, values, rules)
+            weights = [rule.weight for rule in rules]
+            values += bands
+            weights += [band_weight] * len(bands)
+            result.append((values, weights))
+        return result
 
     def tokenize_many(
         self, records: Iterable[NormalizedRecord], *, chunk_size: int = DEFAULT_CHUNK
