@@ -1,3 +1,4 @@
+import copy
 import hashlib
 import random
 import threading
@@ -270,9 +271,44 @@ def golden_records() -> list[NormalizedRecord]:
     return records
 
 
+def _qgram2(**options) -> dict:
+    return {"kind": "qgram", "n": 2, "padding": True, **options}
+
+
+# The default CLK layout when the golden values were captured (pinned here: the default
+# schema's rules and scoring move, and may one day its CLK too).
+GOLDEN_CLK = {
+    "filter_bits": 1024,
+    "hash": "blake2b",
+    "fields": [
+        {"name": "given_names", "features": [_qgram2(), {"kind": "phonetic"}], "hashes": 6},
+        {"name": "surname", "features": [_qgram2(), {"kind": "phonetic"}], "hashes": 7},
+        {
+            "name": "date_of_birth",
+            "features": [{"kind": "date", "components": ["year", "month", "day", "full"]}],
+            "hashes": 7,
+        },
+        {"name": "sex", "features": [{"kind": "exact"}], "hashes": 3},
+        {"name": "nationality", "features": [{"kind": "exact"}], "hashes": 3},
+        {"name": "place_of_birth", "features": [_qgram2()], "hashes": 2},
+        {"name": "document_number", "features": [_qgram2()], "hashes": 4},
+    ],
+}
+
+
+def _golden_data(extra_fields: tuple[str, ...] = ()) -> dict:
+    data = LinkageSchema.default().model_dump(mode="json")
+    data["clk"] = copy.deepcopy(GOLDEN_CLK)
+    data["clk"]["fields"] += [
+        {"name": f, "features": [_qgram2()], "hashes": 5} for f in extra_fields
+    ]
+    data["extra_fields"] = list(extra_fields)
+    data["lsh"]["fields"] = []
+    return data
+
+
 def golden_schemas() -> dict[str, LinkageSchema]:
-    default = LinkageSchema.default()
-    data = default.with_extra_fields(("address",)).model_dump(mode="json")
+    data = _golden_data(("address",))
     fields = data["clk"]["fields"]
     fields[0]["features"] = [
         {"kind": "qgram", "n": 3, "padding": False, "positional": True},
@@ -295,11 +331,11 @@ def golden_schemas() -> dict[str, LinkageSchema]:
     data["clk"]["filter_bits"] = 512
     data["lsh"]["fields"] = ["given_names", "date_of_birth", "address"]
     variants = LinkageSchema.from_mapping(data)
-    hmac_data = default.model_dump(mode="json")
+    hmac_data = _golden_data()
     hmac_data["clk"]["hash"] = "hmac-sha256"
     hmac_data["clk"]["fields"][1]["hashes"] = 40
     return {
-        "default": default,
+        "default": LinkageSchema.from_mapping(_golden_data()),
         "hmac_sha256": LinkageSchema.from_mapping(hmac_data),
         "variants_plain": plain,
         "variants_hardened": variants,
