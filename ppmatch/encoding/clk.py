@@ -410,12 +410,15 @@ _worker_encoder: ClkEncoder | None = None
 _worker_records: Sequence[NormalizedRecord] = ()
 
 
-def _init_worker(
-    schema_json: bytes, linkage_secret: bytes, records: Sequence[NormalizedRecord]
-) -> None:
+def _adopt_encoder(encoder: ClkEncoder, records: Sequence[NormalizedRecord]) -> None:
+    """Fork initializer: the encoder and records are the parent's, inherited, not pickled."""
     global _worker_encoder, _worker_records
+    _worker_encoder, _worker_records = encoder, records
+
+
+def _init_worker(schema_json: bytes, linkage_secret: bytes) -> None:
+    global _worker_encoder
     _worker_encoder = ClkEncoder(LinkageSchema.from_json(schema_json), linkage_secret)
-    _worker_records = records
 
 
 def _encode_range(bounds: tuple[int, int]) -> np.ndarray:
@@ -443,34 +446,38 @@ def encode_parallel(
 ) -> np.ndarray:
     """Encode over a process pool, chunk by chunk; identical output to the serial encoder.
 
-    Each worker builds its own encoder (keys derived once per process); chunks come back in
-    input order. With one worker, or records that fit one chunk, this process encodes them:
-    starting a pool costs more than it saves. Forked workers inherit the records; where fork
-    is unsafe (other threads run) or unavailable, chunks are pickled to a ``forkserver``
-    pool, which is correct but no faster than one process.
+    With one worker, or records that fit one chunk, this process encodes them: starting a
+    pool costs more than it saves. Otherwise this process encodes the first chunk and then
+    forks the workers, which inherit its warm memos (the cold start is paid once, not once
+    per worker) and the records, and encode the other chunks, returned in input order.
+    Where fork is unsafe (other threads run) or unavailable, chunks are pickled to a
+    ``forkserver`` pool of fresh encoders: correct, but no faster than one process.
     """
     records = records if isinstance(records, Sequence) else list(records)
     workers = workers or len(os.sched_getaffinity(0))
+    encoder = ClkEncoder(schema, linkage_secret)
     if workers == 1 or len(records) <= chunk_size:
-        return ClkEncoder(schema, linkage_secret).encode_batch(records)
+        return encoder.encode_batch(records)
     bounds = [
         (start, min(start + chunk_size, len(records)))
         for start in range(0, len(records), chunk_size)
     ]
-    initargs: tuple[bytes, bytes, Sequence[NormalizedRecord]]
-    if _fork_is_safe():
-        context = multiprocessing.get_context("fork")
-        initargs = (schema.canonical_json(), bytes(linkage_secret), records)
-        tasks, function = bounds, _encode_range
-    else:
+    if not _fork_is_safe():
         methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        initargs = (schema.canonical_json(), bytes(linkage_secret), ())
-        tasks, function = [records[a:b] for a, b in bounds], _encode_chunk
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(bounds)),
+            mp_context=multiprocessing.get_context(
+                "forkserver" if "forkserver" in methods else "spawn"
+            ),
+            initializer=_init_worker,
+            initargs=(schema.canonical_json(), bytes(linkage_secret)),
+        ) as pool:
+            return np.concatenate(list(pool.map(_encode_chunk, [records[a:b] for a, b in bounds])))
+    first = encoder.encode_batch(records[: bounds[0][1]])
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(bounds)),
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=initargs,
+        max_workers=min(workers, len(bounds) - 1),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_adopt_encoder,
+        initargs=(encoder, records),
     ) as pool:
-        return np.concatenate(list(pool.map(function, tasks)))
+        return np.concatenate([first, *pool.map(_encode_range, bounds[1:])])
