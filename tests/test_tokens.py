@@ -198,7 +198,13 @@ def test_tokenize_never_raises_and_is_stable(record):
 def test_token_values_are_the_tokens_without_objects(records):
     values = TOKENIZER.token_values(records)
     tokens = TOKENIZER.tokenize_many(records)
-    assert values == [([t.value for t in ts], [t.weight for t in ts]) for ts in tokens]
+    assert [v[:2] for v in values] == [
+        ([t.value for t in ts], [t.weight for t in ts]) for ts in tokens
+    ]
+    rule_index = {rule.id: i for i, rule in enumerate(TOKENIZER.schema.rules)}
+    for (_, _, rule_mask), record_tokens in zip(values, tokens, strict=True):
+        emitted = {t.rule_id for t in record_tokens if t.kind == "rule"}
+        assert rule_mask == sum(1 << rule_index[rule_id] for rule_id in emitted)
     for record_tokens in tokens:
         for token in record_tokens:
             prefix = token_prefix("agreement-1", token.kind, token.rule_id)

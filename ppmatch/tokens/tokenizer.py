@@ -38,7 +38,10 @@ class Tokenizer:
         self._band_ids = [band_id(i) for i in range(schema.lsh.bands)]
         self._band_prefixes = [token_prefix(agreement_id, "band", b) for b in self._band_ids]
         self._rule_prefixes = {r.id: token_prefix(agreement_id, "rule", r.id) for r in schema.rules}
-        self._rules = [(rule, self._rule_prefixes[rule.id]) for rule in schema.rules]
+        self._rules = [
+            (rule, self._rule_prefixes[rule.id], 1 << index)
+            for index, rule in enumerate(schema.rules)
+        ]
 
     def rule_tokens(self, record: NormalizedRecord) -> list[Token]:
         values: list[bytes] = []
@@ -51,8 +54,9 @@ class Tokenizer:
 
     def _rule_values(
         self, record: NormalizedRecord, values: list[bytes], rules: list[RuleSpec]
-    ) -> None:
-        """Append the record's rule token values (and their rules) in schema order.
+    ) -> int:
+        """Append the record's rule token values (and their rules) in schema order; return
+        the mask of the rules that emitted (bit i: ``schema.rules[i]``).
 
         Each component is computed and encoded once per record, and a rule stops at its
         first missing component; the value is ``token_prefix + length_prefixed(canonical)``
@@ -60,7 +64,8 @@ class Tokenizer:
         """
         encoded: dict[str, list[bytes]] = {}
         schema = self.schema
-        for rule, prefix in self._rules:
+        emitted = 0
+        for rule, prefix, bit in self._rules:
             parts = []
             for component in rule.components:
                 framed = encoded.get(component)
@@ -77,6 +82,8 @@ class Tokenizer:
                     canonical = b"".join(combination)
                     values.append(prefix + len(canonical).to_bytes(4, "big") + canonical)
                     rules.append(rule)
+                emitted |= bit
+        return emitted
 
     def band_tokens(self, band_keys: Sequence[bytes]) -> list[Token]:
         weight = self.schema.lsh.weight
@@ -140,8 +147,9 @@ class Tokenizer:
 
     def token_values(
         self, records: Sequence[NormalizedRecord]
-    ) -> list[tuple[list[bytes], list[int]]]:
-        """Per record ``(values, weights)`` of its tokens, in the order of :meth:`tokenize`.
+    ) -> list[tuple[list[bytes], list[int], int]]:
+        """Per record ``(values, weights, rule_mask)``: its tokens' values and weights in the
+        order of :meth:`tokenize`, and which schema rules emitted (bit i: ``schema.rules[i]``).
 
         The holder's publish hot path: the same OPRF inputs without building ``Token`` objects.
         """
@@ -152,11 +160,11 @@ class Tokenizer:
         for record, bands in zip(records, band_values, strict=True):
             values: list[bytes] = []
             rules: list[RuleSpec] = []
-            self._rule_values(record, values, rules)
+            rule_mask = self._rule_values(record, values, rules)
             weights = [rule.weight for rule in rules]
             values += bands
             weights += [band_weight] * len(bands)
-            result.append((values, weights))
+            result.append((values, weights, rule_mask))
         return result
 
     def tokenize_many(
