@@ -37,8 +37,7 @@ from ppmatch.match import (  # noqa: E402
     choose_thresholds,
     dice_coefficients,
     fit_em,
-    fit_labeled,
-    learn_levels,
+    fit_logistic,
     resolve_one_to_one,
     shared_key_pairs,
     token_patterns,
@@ -149,10 +148,11 @@ def reference_linker(data, schema, q_filters, h_filters) -> dict:
 def pattern_scores(table: PatternTable, scorer: PatternScorer) -> np.ndarray:
     cache: dict[tuple, float] = {}
     scores = np.empty(len(table))
+    present = table.present if table.present is not None else np.zeros_like(table.rules)
     for i in range(len(table)):
-        key = (table.rules[i].tobytes(), int(table.band_count[i]))
+        key = (table.rules[i].tobytes(), present[i].tobytes(), int(table.band_count[i]))
         if key not in cache:
-            cache[key] = scorer.score(table.matched_rules(i), key[1])
+            cache[key] = scorer.score(table.matched_rules(i), key[2], table.present_rules(i))
         scores[i] = cache[key]
     return scores
 
@@ -288,19 +288,25 @@ def tokenize(data: LinkageData, schema: LinkageSchema, workers: int):
     return q_filters, q_tokens, h_filters, h_tokens, info
 
 
+# The fitted match threshold maximises F-beta: precision counts twice as much as recall.
+THRESHOLD_BETA = 0.5
+
+
 def labeled_scoring(data, schema, table) -> ScoringSpec:
-    """FS weights from truth labels, thresholds maximising F1 after one-to-one resolution."""
+    """Per-rule agree/disagree/missing and band weights from truth labels (monotone logistic
+    regression); match threshold at the best F-beta after one-to-one resolution."""
     q_ids = [r.record_id for r in data.querier]
     h_ids = [r.record_id for r in data.holder]
     labels = truth_mask(q_ids, h_ids, table.querier_index, table.holder_index, data.truth)
-    schema = learn_levels(table, schema)
-    scoring = fit_labeled(table, labels, schema)
+    scoring = fit_logistic(table, labels, schema)
     scorer = PatternScorer(schema.with_scoring(scoring))
     scores = pattern_scores(table, scorer)
     resolved, _ = resolve_table(data, table, scores, floor=-1e9)
     resolved_scores = np.array([c.score for c in resolved])
     correct = np.array([(c.querier_id, c.holder_ref) in data.truth for c in resolved])
-    match_threshold, review_threshold = choose_thresholds(resolved_scores, correct, len(data.truth))
+    match_threshold, review_threshold = choose_thresholds(
+        resolved_scores, correct, len(data.truth), beta=THRESHOLD_BETA
+    )
     return scoring.model_copy(
         update={
             "match_threshold": match_threshold,

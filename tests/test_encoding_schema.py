@@ -69,11 +69,11 @@ def test_published_json_schema_describes_the_document():
         ),
         (lambda d: d["lsh"].update(fields=["shoe_size"]), "lsh.fields.0"),
         (
-            lambda d: d["scoring"]["families"][0]["levels"][0].update(rules=["nope"]),
+            lambda d: d["scoring"].update(families=[{"id": "f", "levels": [{"rules": ["nope"]}]}]),
             "scoring.families.0.levels.0.rules: no rule 'nope'",
         ),
         (
-            lambda d: d["scoring"]["rule_weights"].update(doc={"agree": 1, "disagree": 0}),
+            lambda d: d["scoring"].update(families=[{"id": "f", "levels": [{"rules": ["doc"]}]}]),
             "rule 'doc' is scored twice",
         ),
     ],

@@ -19,6 +19,7 @@ from ppmatch.match import (
     resolve_one_to_one,
     token_patterns,
 )
+from ppmatch.match.scorer import MAX_CALIBRATION_SHIFT
 from ppmatch.normalize.model import PartialDate
 from ppmatch.tokens import Tokenizer
 
@@ -58,10 +59,8 @@ def test_decide_needs_payload_for_a_match():
 
 def test_default_scorer_ranks_strong_patterns_above_weak_ones():
     scorer = PatternScorer(LinkageSchema.default())
-    strong = scorer.score(
-        ["doc", "name_dob", "phonetic_sorted_dob", "groups_sorted_dob"],
-        LinkageSchema.default().lsh.bands,
-    )
+    schema = LinkageSchema.default()
+    strong = scorer.score(schema.rule_ids, schema.lsh.bands)  # the same person, every field
     weak = scorer.score([], 1)
     assert strong > scorer.match_threshold > weak
     assert scorer.decide(weak, payload_available=False) == "none"
@@ -270,8 +269,8 @@ def test_calibrate_moves_scores_by_the_batch_prior_and_is_capped():
     shift = shifted[0] - mostly_matches[0]
     assert np.allclose(shifted - mostly_matches, shift)
     assert shift == pytest.approx(np.log2(9) + 7.0, abs=0.3)  # odds 9:1 in the batch vs 1:128
-    capped = PatternScorer(_schema(prior_log2_odds=-20.0)).calibrate(mostly_matches)
-    assert capped[0] - mostly_matches[0] == pytest.approx(12.0)
+    capped = PatternScorer(_schema(prior_log2_odds=-30.0)).calibrate(mostly_matches)
+    assert capped[0] - mostly_matches[0] == pytest.approx(MAX_CALIBRATION_SHIFT)
     rare = np.r_[rng.normal(15, 2, 10), rng.normal(-10, 2, 1270)]
     assert abs(scorer.calibrate(rare)[0] - rare[0]) < 1.0  # same prior as the fit: ~no shift
     uncalibrated = PatternScorer(_schema())

@@ -415,8 +415,13 @@ def test_protocol_patterns_equal_the_plaintext_token_join(config, felons, publis
             felons.record_id[table.holder_index[i]],
             table.matched_rules(i),
             int(table.band_count[i]),
+            table.present_rules(i),  # the holder's side comes from the masks in its labels
         )
         for i in range(len(table))
+    ]
+    calibrated = scorer.calibrate(np.array([c.score for c in candidates]))
+    candidates = [
+        dataclasses.replace(c, score=float(s)) for c, s in zip(candidates, calibrated, strict=True)
     ]
     assert result.candidates == len(candidates)
     expected = sorted(
@@ -428,3 +433,93 @@ def test_protocol_patterns_equal_the_plaintext_token_join(config, felons, publis
         (r.querier_record_id, round(r.score, 6), r.rule_ids, r.band_count) for r in result.rows
     )
     assert found == expected and len(found) >= 10
+
+
+def test_publisher_tokens_equal_the_shared_chunk_tokenizer(config, felons):
+    """Publish skips Token objects; its OPRF inputs must still be the querier's tokens,
+    including the rule that a value repeated within a record keeps its first weight."""
+    from ppmatch.crypto import MODE_VOPRF, generate_key_pair
+    from ppmatch.normalize import normalize_record
+    from ppmatch.protocols.publish import ChunkPublisher
+    from ppmatch.protocols.records import iter_chunks, tokenize_chunk
+    from ppmatch.tokens import Token, Tokenizer
+    from ppmatch.tokens.components import rule_presence_mask
+
+    class Repeating(Tokenizer):  # appends the record's first token again, heavier
+        def encode_and_tokenize(self, records):
+            filters, tokens = super().encode_and_tokenize(records)
+            return filters, [t + [Token(t[0].kind, t[0].rule_id, t[0].value, 9)] for t in tokens]
+
+        def token_values(self, records):
+            return [(v + v[:1], w + [9], m) for v, w, m in super().token_values(records)]
+
+    publisher = ChunkPublisher(config, generate_key_pair(config.suite, MODE_VOPRF)[0])
+    for tokenizer in (publisher.tokenizer, Repeating(config.schema, SECRET, config.agreement_id)):
+        publisher.tokenizer = tokenizer
+        for chunk in iter_chunks(felons.iloc[:40], chunk_rows=15):
+            values, weights, counts, masks = publisher.token_values(chunk)
+            expected = tokenize_chunk(tokenizer, chunk)
+            normalized = [
+                normalize_record(raw, record_id=r)
+                for r, raw in zip(chunk.record_ids, chunk.identity, strict=True)
+            ]
+            assert masks == [rule_presence_mask(record, config.schema) for record in normalized]
+            assert counts == [len(tokens) for tokens in expected]
+            assert values == [t.value for tokens in expected for t in tokens]
+            assert weights == [t.weight for tokens in expected for t in tokens]
+            assert 9 not in weights
+
+
+def test_batched_derivations_equal_the_single_ones(config):
+    from ppmatch.protocols.derive import EntrySecretDeriver, HolderSecrets, entry_secrets
+
+    outputs = [bytes([i]) * 64 for i in range(5)]
+    digests = EntrySecretDeriver(config.agreement_hash).digests(outputs)
+    assert [(d[:8], d[8:]) for d in digests] == [
+        entry_secrets(y, config.agreement_hash) for y in outputs
+    ]
+    secrets = HolderSecrets(bytes(range(32)), config.agreement_hash, config.epoch)
+    handle = secrets.handle("F00001")
+    ids = secrets.entry_ids(handle, 4)
+    assert ids == [secrets.entry_id(handle, i) for i in range(4)] and len(set(ids)) == 4
+    other = HolderSecrets(bytes(range(1, 33)), config.agreement_hash, config.epoch)
+    assert other.entry_ids(handle, 4) != ids
+
+
+def test_entry_secret_cache_evaluates_each_recent_value_once(config):
+    from ppmatch.crypto import MODE_VOPRF, OPRFServer, generate_key_pair
+    from ppmatch.protocols.derive import EntrySecretDeriver
+    from ppmatch.protocols.publish import EntrySecretCache
+
+    server = OPRFServer(config.suite, generate_key_pair(config.suite, MODE_VOPRF)[0], mode=1)
+    deriver = EntrySecretDeriver(config.agreement_hash)
+    cache = EntrySecretCache(server, deriver, capacity=3)
+    batches = [[b"a", b"b", b"a"], [b"b", b"c", b"d"], [b"e", b"a", b"f"], [b"a", b"e"]]
+    evaluated = []
+    for values in batches:
+        before = cache.evaluations
+        assert cache.digests(values) == deriver.digests(server.evaluate_batch(values))
+        evaluated.append(cache.evaluations - before)
+    # a and b; then c and d (b is cached; the generation fills and rotates); then e and f
+    # (a moves back from the previous generation; rotates again); then nothing (a and e move
+    # back again)
+    assert evaluated == [2, 2, 2, 0]
+
+
+def test_label_sealer_is_the_aead_of_the_crypto_layer():
+    import os
+
+    from ppmatch.crypto import aead
+    from ppmatch.errors import CryptoError
+    from ppmatch.protocols.publish import LabelSealer
+
+    sealer = LabelSealer(153, 60)
+    for _ in range(3):
+        key, nonce, body, ad = os.urandom(32), os.urandom(12), os.urandom(153), os.urandom(60)
+        sealed = sealer.seal(key, nonce, body, ad)
+        assert sealed == aead.seal(key, nonce, body, ad)
+        assert aead.open(key, nonce, sealed, ad) == body
+    with pytest.raises(CryptoError, match="plaintext"):
+        sealer.seal(key, nonce, body[:-1], ad)
+    with pytest.raises(CryptoError, match="nonce"):
+        sealer.seal(key, nonce[:8], body, ad)

@@ -56,6 +56,8 @@ Component = Literal[
     "given_first",
     "given_group",
     "given_phonetic",
+    "given_prefix",
+    "surname_prefix",
     "name_tokens_sorted",
     "name_groups_sorted",
     "name_token_group",
@@ -64,6 +66,8 @@ Component = Literal[
     "place_of_birth",
 ]
 
+# A holder label carries which rules its record emits as one 32-bit mask (rule i = bit i).
+MAX_RULES = 32
 _ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 
 
@@ -188,10 +192,17 @@ class LshSpec(_Strict):
 
 
 class RuleWeights(_Strict):
-    """Fellegi-Sunter log2 weights of one rule: added when it matched / did not match."""
+    """Fellegi-Sunter log2 weights of one rule: the three states of a comparison.
+
+    ``agree``: the two records share one of the rule's tokens; ``disagree``: both records
+    emit tokens for the rule but share none (their fields differ); ``missing``: one side
+    emits none (a field is empty). Without ``missing``, or when the other side's rule
+    presence is unknown, an unshared rule counts as ``disagree``.
+    """
 
     agree: float = Field(ge=-100.0, le=100.0)
     disagree: float = Field(ge=-100.0, le=100.0)
+    missing: float | None = Field(default=None, ge=-100.0, le=100.0)
 
 
 class LevelWeight(_Strict):
@@ -258,7 +269,7 @@ class LinkageSchema(_Strict):
     document_ocr_folding: bool = True
     rule_phonetic: Literal["metaphone", "nysiis", "soundex"] = "metaphone"
     clk: ClkSpec
-    rules: tuple[RuleSpec, ...] = ()
+    rules: tuple[RuleSpec, ...] = Field(default=(), max_length=MAX_RULES)
     lsh: LshSpec = LshSpec()
     scoring: ScoringSpec = ScoringSpec()
     disclosure: DisclosureSpec = DisclosureSpec()

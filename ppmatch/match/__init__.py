@@ -1,6 +1,6 @@
 """Token-pattern scoring, EM fitting, one-to-one resolution and the plaintext reference linker."""
 
-from ppmatch.match.fit import choose_thresholds, fit_em, fit_labeled, learn_levels
+from ppmatch.match.fit import choose_thresholds, fit_em, fit_labeled, fit_logistic, learn_levels
 from ppmatch.match.patterns import PatternTable, token_patterns
 from ppmatch.match.reference import ReferenceLinker, dice_coefficients, shared_key_pairs
 from ppmatch.match.resolve import resolve_one_to_one
@@ -16,6 +16,7 @@ __all__ = [
     "dice_coefficients",
     "fit_em",
     "fit_labeled",
+    "fit_logistic",
     "learn_levels",
     "resolve_one_to_one",
     "shared_key_pairs",

@@ -53,8 +53,11 @@ def _comparisons(table: PatternTable, schema: LinkageSchema) -> list[_Comparison
         comparisons.append(_Comparison("family", family.id, level, len(family.levels) + 1))
     for rule_id in table.rule_ids:
         if rule_id not in in_family:
-            disagree = (~table.rules[:, column[rule_id]]).astype(np.int64)
-            comparisons.append(_Comparison("rule", rule_id, disagree, 2))
+            # agree 0, disagree 1 (both records emit the rule), missing 2 (when known)
+            state = (~table.rules[:, column[rule_id]]).astype(np.int64)
+            if table.present is not None:
+                state[~table.present[:, column[rule_id]]] = 2
+            comparisons.append(_Comparison("rule", rule_id, state, 3))
     bands = schema.lsh.bands
     comparisons.append(
         _Comparison("bands", "bands", np.minimum(table.band_count, bands), bands + 1)
@@ -103,8 +106,11 @@ def _scoring(
                 FamilySpec(id=family.id, levels=levels, none_weight=round(float(weights[-1]), 4))
             )
         elif comparison.kind == "rule":
+            counts = np.bincount(comparison.values, minlength=3)
             rule_weights[comparison.name] = RuleWeights(
-                agree=round(float(weights[0]), 4), disagree=round(float(weights[1]), 4)
+                agree=round(float(weights[0]), 4),
+                disagree=round(float(weights[1]), 4),
+                missing=round(float(weights[2]), 4) if counts[2] else None,
             )
         else:
             counts = np.bincount(comparison.values, minlength=comparison.categories)
@@ -197,24 +203,114 @@ def fit_em(
     return scoring, prevalence
 
 
+# Cumulative band indicators: "shares at least k bands" for these k (monotone by construction).
+BAND_STEPS = (1, 2, 3, 4, 6, 10)
+
+
+def _logistic_design(table: PatternTable, bands: int) -> tuple[np.ndarray, list[int]]:
+    """Columns: agree per rule, disagree per rule (both emit, none shared), band steps."""
+    if table.present is None:
+        raise InputError("fitting the scorer: the pattern table has no rule presence")
+    steps = [k for k in BAND_STEPS if k <= bands]
+    columns = [
+        table.rules,
+        table.present & ~table.rules,
+        np.stack([table.band_count >= k for k in steps], axis=1).reshape(len(table), len(steps)),
+    ]
+    return np.concatenate(columns, axis=1).astype(float), steps
+
+
+def _newton_logistic(
+    design: np.ndarray, labels: np.ndarray, l2: float, fixed: np.ndarray
+) -> np.ndarray:
+    """L2-regularised logistic regression by Newton steps; ``fixed`` columns stay at zero."""
+    x = np.concatenate([np.ones((len(design), 1)), design[:, ~fixed]], axis=1)
+    penalty = np.full(x.shape[1], l2)
+    penalty[0] = 0.0  # the intercept is not shrunk
+    w = np.zeros(x.shape[1])
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30.0, 30.0)))
+        gradient = x.T @ (p - labels) + penalty * w
+        hessian = (x * (p * (1.0 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-7:
+            break
+    full = np.zeros(design.shape[1] + 1)
+    full[0] = w[0]
+    full[1:][~fixed] = w[1:]
+    return full
+
+
+def fit_logistic(
+    table: PatternTable, is_match: np.ndarray, schema: LinkageSchema, *, l2: float = 1.0
+) -> ScoringSpec:
+    """Per-rule agree/disagree/missing and band weights by monotone logistic regression.
+
+    Discriminative, so correlated rules (a name rule and its phonetic twin) share their
+    evidence instead of counting it twice. Signs are constrained to the comparison's meaning
+    (agreeing or sharing more bands never lowers a score, a disagreement never raises it,
+    ``missing`` is the zero point): a weight fitted against its sign on synthetic data would
+    be an artefact of the generator's correlations, not something to carry to real records.
+    Weights are log2 odds; ``offset`` holds the intercept.
+    """
+    is_match = np.asarray(is_match, dtype=bool)
+    if is_match.sum() == 0 or (~is_match).sum() == 0:
+        raise InputError("fitting the scorer: need both matching and non-matching candidate pairs")
+    design, steps = _logistic_design(table, schema.lsh.bands)
+    rules = len(table.rule_ids)
+    sign = np.r_[np.ones(rules), -np.ones(rules), np.ones(len(steps))]
+    fixed = np.zeros(design.shape[1], dtype=bool)
+    while True:
+        weights = _newton_logistic(design, is_match.astype(float), l2, fixed)
+        wrong = (weights[1:] * sign < 0) & ~fixed
+        if not wrong.any():
+            break
+        fixed |= wrong
+    bits = weights / np.log(2.0)
+    agree, disagree = bits[1 : 1 + rules], bits[1 + rules : 1 + 2 * rules]
+    step_weights = dict(zip(steps, bits[1 + 2 * rules :], strict=True))
+    band_weights = tuple(
+        round(float(sum(w for k, w in step_weights.items() if k <= count)), 4)
+        for count in range(schema.lsh.bands + 1)
+    )
+    return ScoringSpec(
+        offset=round(float(bits[0]), 4),
+        families=(),
+        rule_weights={
+            rule_id: RuleWeights(agree=round(float(a), 4), disagree=round(float(d), 4), missing=0.0)
+            for rule_id, a, d in zip(table.rule_ids, agree, disagree, strict=True)
+        },
+        band_weights=band_weights,
+    )
+
+
 def choose_thresholds(
-    scores: np.ndarray, is_match: np.ndarray, total_true: int, *, review_precision: float = 0.2
+    scores: np.ndarray,
+    is_match: np.ndarray,
+    total_true: int,
+    *,
+    review_precision: float = 0.2,
+    beta: float = 1.0,
 ) -> tuple[float, float]:
-    """Match threshold maximising F1 over resolved pairs; review threshold below it.
+    """Match threshold maximising F-beta over resolved pairs; review threshold below it.
+
+    ``beta < 1`` weighs precision above recall: in screening a false match flags an innocent
+    traveler and opens another person's record, while a missed one can still surface as a
+    review.
 
     ``scores``/``is_match`` describe the pairs kept by one-to-one resolution; ``total_true`` is
-    the number of true pairs overall (recall's denominator). The review threshold is the
-    lowest score at which at least ``review_precision`` of the pairs between it and the match
-    threshold are true: the analyst's workload bound.
+    the number of true pairs overall (recall's denominator). The review threshold is the lowest score at which at least ``review_precision`` of the pairs
+    between it and the match threshold are true: the analyst's workload bound.
     """
     order = np.argsort(-scores, kind="stable")
     sorted_scores = scores[order]
     hits = is_match[order]
     true_positives = np.cumsum(hits)
     kept = np.arange(1, len(order) + 1)
-    f1 = 2 * true_positives / (kept + total_true)
+    f_beta = (1 + beta**2) * true_positives / (kept + beta**2 * total_true)
     last_of_run = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]  # cut between scores
-    best = int(np.argmax(np.where(last_of_run, f1, -1)))
+    best = int(np.argmax(np.where(last_of_run, f_beta, -1)))
     match_threshold = float(sorted_scores[best])
     below_hits = np.cumsum(hits[best + 1 :])
     below_kept = np.arange(1, len(below_hits) + 1)

@@ -27,12 +27,19 @@ class PatternTable:
     rules: np.ndarray  # (pairs, len(rule_ids)) bool: rule matched
     band_count: np.ndarray  # (pairs,) int64
     shares: np.ndarray  # (pairs,) int64: threshold shares of the distinct matched tokens
+    # (pairs, len(rule_ids)) bool: both records emit the rule (None: not known)
+    present: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.querier_index)
 
     def matched_rules(self, pair: int) -> tuple[str, ...]:
         return tuple(r for r, hit in zip(self.rule_ids, self.rules[pair], strict=True) if hit)
+
+    def present_rules(self, pair: int) -> tuple[str, ...] | None:
+        if self.present is None:
+            return None
+        return tuple(r for r, both in zip(self.rule_ids, self.present[pair], strict=True) if both)
 
     def subset(self, mask: np.ndarray) -> PatternTable:
         return PatternTable(
@@ -42,6 +49,7 @@ class PatternTable:
             self.rules[mask],
             self.band_count[mask],
             self.shares[mask],
+            None if self.present is None else self.present[mask],
         )
 
 
@@ -82,11 +90,27 @@ def token_patterns(
                     rule_cols.append(column[rule_id])
     matrix = np.zeros((len(q_index), len(rule_ids)), dtype=bool)
     matrix[rule_rows, rule_cols] = True
+    querier_at = np.asarray(q_index, dtype=np.int64)
+    holder_at = np.asarray(h_index, dtype=np.int64)
+    present = (
+        _emitted(querier_tokens, column)[querier_at] & _emitted(holder_tokens, column)[holder_at]
+    )
     return PatternTable(
-        np.asarray(q_index, dtype=np.int64),
-        np.asarray(h_index, dtype=np.int64),
+        querier_at,
+        holder_at,
         tuple(rule_ids),
         matrix,
         np.asarray(bands, dtype=np.int64),
         np.asarray(shares, dtype=np.int64),
+        present,
     )
+
+
+def _emitted(tokens: Sequence[Sequence[Token]], column: dict[str, int]) -> np.ndarray:
+    """(records, rules) bool: the record has a token of the rule."""
+    emitted = np.zeros((len(tokens), len(column)), dtype=bool)
+    for record, record_tokens in enumerate(tokens):
+        for token in record_tokens:
+            if token.kind != "band" and token.rule_id in column:
+                emitted[record, column[token.rule_id]] = True
+    return emitted

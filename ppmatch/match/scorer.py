@@ -17,7 +17,10 @@ import numpy as np
 
 from ppmatch.encoding.schema import LinkageSchema
 
-MAX_CALIBRATION_SHIFT = 12.0  # log2: never trust a batch estimate beyond 4096x the fitted odds
+# log2: a batch can hold from ~1 true pair in 10,000 candidates (a watch list against a
+# manifest) to nearly all (two registers of the same people): about 20 bits either side of
+# the fitting data; never trust an estimate beyond 2^16 times the fitted odds.
+MAX_CALIBRATION_SHIFT = 16.0
 
 Decision = Literal["match", "review", "none"]
 
@@ -44,6 +47,12 @@ class PatternScorer:
         self.review_threshold = scoring.review_threshold
         self._disagree_total = sum(w.disagree for w in scoring.rule_weights.values())
         self._delta = {rule_id: w.agree - w.disagree for rule_id, w in scoring.rule_weights.items()}
+        # moving an unshared rule from ``disagree`` to ``missing`` when a side lacks it
+        self._missing_delta = {
+            rule_id: w.missing - w.disagree
+            for rule_id, w in scoring.rule_weights.items()
+            if w.missing is not None
+        }
         self._families = [
             (
                 [(frozenset(level.rules), level.weight) for level in family.levels],
@@ -58,12 +67,26 @@ class PatternScorer:
             return 0.0
         return self._band_weights[min(max(band_count, 0), len(self._band_weights) - 1)]
 
-    def score(self, rule_ids: Collection[str], band_count: int) -> float:
-        """log2 likelihood ratio (plus offset) of the pattern; unknown rule ids add nothing."""
+    def score(
+        self,
+        rule_ids: Collection[str],
+        band_count: int,
+        present: Collection[str] | None = None,
+    ) -> float:
+        """log2 likelihood ratio (plus offset) of the pattern; unknown rule ids add nothing.
+
+        ``present``: the rules both records emit tokens for (``None``: unknown). A rule that
+        is not shared scores ``disagree`` if both emit it and ``missing`` otherwise.
+        """
         matched = frozenset(rule_ids)
         total = self.offset + self._disagree_total + self.band_weight(band_count)
         for rule_id in matched:
             total += self._delta.get(rule_id, 0.0)
+        if present is not None:
+            both = frozenset(present)
+            for rule_id, delta in self._missing_delta.items():
+                if rule_id not in matched and rule_id not in both:
+                    total += delta
         for levels, none_weight in self._families:
             total += next((w for rules, w in levels if rules <= matched), none_weight)
         return total
@@ -87,7 +110,7 @@ class PatternScorer:
         matches among candidates does not (a watch list screened against a manifest vs. two
         registers of the same people). With the weights fixed, the batch's prior odds are the
         one-parameter EM estimate from its candidate scores; the returned scores move by its
-        difference to the same estimate on the fitting data (capped at +-12 bits), so that
+        difference to the same estimate on the fitting data (capped at +-16 bits), so that
         thresholds keep their meaning. Without a fitted prior, or without candidates, scores
         are returned unchanged.
         """
@@ -107,12 +130,17 @@ class PatternScorer:
         return "none"
 
     def candidate(
-        self, querier_id: str, holder_ref: str, rule_ids: Collection[str], band_count: int
+        self,
+        querier_id: str,
+        holder_ref: str,
+        rule_ids: Collection[str],
+        band_count: int,
+        present: Collection[str] | None = None,
     ) -> Candidate:
         return Candidate(
             querier_id,
             holder_ref,
-            self.score(rule_ids, band_count),
+            self.score(rule_ids, band_count, present),
             tuple(sorted(set(rule_ids))),
             band_count,
         )

@@ -18,7 +18,8 @@ Binary format, version 1 (all integers big-endian; ``text`` = u16 length + UTF-8
     payload bytes    u64  P
     tags           E x 8  trunc(H(OPRF(token))) as big-endian u64, ascending (binary search)
     entry ids     E x 12  keyed PRF of (handle, token index): AEAD nonce and tombstone name
-    labels         E x L  AEAD(label key from OPRF output; handle, share count, shares, padding)
+    labels         E x L  AEAD(label key from OPRF output; handle, rule-presence mask u32,
+                          share count, shares, padding)
     handles        R x 8  payload-table handles, ascending
     offsets   (R+1) x 8  payload ciphertext offsets into the blob (0 ... P)
     payloads           P  AEAD(K_j; padded payload fields), bound to agreement, epoch, handle

@@ -5,7 +5,9 @@ see :mod:`ppmatch.protocols.publish_seed`) seals the agreed payload fields; K_j 
 ``n = sum of token weights`` shares with threshold t (at least t shares are made, so a record
 with few tokens still exists as a candidate even though it can never disclose). Per token:
 ``y = OPRF(token)``, ``tag, label_key = H(y)``, and the label seals
-``(handle, share count, shares, zero padding)`` so every label has the same size.
+``(handle, rule-presence mask, share count, shares, zero padding)`` so every label has the same
+size. The mask (which rules the record emits tokens for) lets the querier score a rule both
+records have but do not share as a disagreement rather than a missing field.
 
 Chunks run in worker processes; their entries go to an :class:`EntrySorter` that keeps them in
 memory while small and otherwise spills them into tag-range buckets on disk (tags are uniform,
@@ -14,6 +16,7 @@ so the buckets are balanced), then writes the sorted database file bucket by buc
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import struct
@@ -26,7 +29,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ppmatch.crypto import MODE_VOPRF, OPRFServer, aead, shamir
-from ppmatch.errors import InputError
+from ppmatch.crypto._sodium import libsodium
+from ppmatch.errors import CryptoError, InputError
+from ppmatch.normalize import normalize_record
 from ppmatch.protocols.config import RECORD_REFERENCE_FIELD, ScreeningConfig
 from ppmatch.protocols.database import (
     _DB_CONTEXT,
@@ -38,17 +43,18 @@ from ppmatch.protocols.database import (
 from ppmatch.protocols.derive import (
     ENTRY_ID_SIZE,
     TAG_SIZE,
+    EntrySecretDeriver,
     HolderSecrets,
-    entry_secrets,
-    label_associated_data,
+    label_associated_prefix,
     tags_as_uint64,
 )
 from ppmatch.protocols.payload import encode_payload, seal_payload
 from ppmatch.protocols.publish_seed import PublishRandomness
-from ppmatch.protocols.records import RecordChunk, tokenize_chunk
+from ppmatch.protocols.records import RecordChunk
 from ppmatch.tokens import Tokenizer
 
-LABEL_HEADER = struct.Struct(">QB")  # handle, number of shares in this label
+# handle, the record's rule-presence mask (bit i: it emits rule i), number of shares in this label
+LABEL_HEADER = struct.Struct(">QIB")
 AEAD_OVERHEAD = 16
 
 
@@ -66,6 +72,90 @@ class PublishedChunk:
     payload_blob: bytes
     token_count: int
     undisclosable: int  # records whose shares can never reach the threshold
+    # OPRF evaluations done (token values not in the worker's cache; 0 when reloaded from a
+    # checkpoint, whose format does not record them)
+    evaluations: int = 0
+
+
+class LabelSealer:
+    """ChaCha20-Poly1305 (RFC 8439) sealing of fixed-size labels, one call per label.
+
+    Every label has its own key, so :func:`ppmatch.crypto.aead.seal` builds a cipher object per
+    label, which costs more than the encryption itself. This calls libsodium's IETF
+    ChaCha20-Poly1305 (the same construction, byte for byte; a test checks it against
+    ``aead.seal``/``aead.open``) with the sizes fixed up front.
+    """
+
+    def __init__(self, plaintext_size: int, associated_size: int) -> None:
+        self._encrypt = libsodium().crypto_aead_chacha20poly1305_ietf_encrypt
+        self._sizes = (plaintext_size, associated_size)
+        self._plaintext_size = ctypes.c_ulonglong(plaintext_size)
+        self._associated_size = ctypes.c_ulonglong(associated_size)
+        self._output = ctypes.c_char * (plaintext_size + AEAD_OVERHEAD)
+
+    def seal(self, key: bytes, nonce: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
+        if (len(plaintext), len(associated_data)) != self._sizes or len(key) != aead.KEY_SIZE:
+            raise CryptoError(
+                f"label sealing expects {self._sizes} plaintext/associated bytes and a "
+                f"{aead.KEY_SIZE}-byte key, got {len(plaintext)}, {len(associated_data)}, {len(key)}"
+            )
+        if len(nonce) != aead.NONCE_SIZE:
+            raise CryptoError(f"label nonce must be {aead.NONCE_SIZE} bytes, got {len(nonce)}")
+        output = self._output()
+        self._encrypt(
+            output,
+            None,
+            plaintext,
+            self._plaintext_size,
+            associated_data,
+            self._associated_size,
+            None,
+            nonce,
+            key,
+        )
+        return output.raw
+
+
+class EntrySecretCache:
+    """Entry secrets (``tag || label_key``) of the token values this process has published.
+
+    A token value shared by many holder records (a common first name with a birth year, the
+    band keys of sparse filters) has one OPRF output, so it is evaluated once per worker
+    instead of once per record: each repeat saves a hash-to-group and a scalar multiplication
+    (about one token in eight at 100k synth records). Memory is bounded by two generations of
+    at most ``capacity`` entries: when the current one fills up it becomes the previous one,
+    and values found there move back, so frequent values stay while one-offs age out.
+    """
+
+    def __init__(
+        self, server: OPRFServer, deriver: EntrySecretDeriver, capacity: int = 200_000
+    ) -> None:
+        self._server = server
+        self._deriver = deriver
+        self._capacity = capacity
+        self._current: dict[bytes, bytes] = {}
+        self._previous: dict[bytes, bytes] = {}
+        self.evaluations = 0
+
+    def digests(self, values: list[bytes]) -> list[bytes]:
+        """Per value its ``tag || label_key``, evaluating only values not seen lately."""
+        current, previous = self._current, self._previous
+        missing = []
+        for value in dict.fromkeys(values):
+            if value not in current:
+                found = previous.get(value)
+                if found is None:
+                    missing.append(value)
+                else:
+                    current[value] = found
+        if missing:
+            fresh = self._deriver.digests(self._server.evaluate_batch(missing))
+            current.update(zip(missing, fresh, strict=True))
+            self.evaluations += len(missing)
+        result = [current[value] for value in values]
+        if len(current) >= self._capacity:
+            self._previous, self._current = current, {}
+        return result
 
 
 class ChunkPublisher:
@@ -83,7 +173,17 @@ class ChunkPublisher:
         self.server = OPRFServer(config.suite, oprf_private_key, mode=MODE_VOPRF)
         self.secrets = HolderSecrets(oprf_private_key, config.agreement_hash, config.epoch)
         self.tokenizer = Tokenizer(config.schema, config.linkage_secret, config.agreement_id)
-        self.label_plaintext_size = label_size(config) - AEAD_OVERHEAD
+        self.entry_secrets = EntrySecretCache(
+            self.server, EntrySecretDeriver(config.agreement_hash)
+        )
+        self.label_ad_prefix = label_associated_prefix(config.agreement_hash, config.epoch)
+        plaintext_size = label_size(config) - AEAD_OVERHEAD
+        self.label_sealer = LabelSealer(plaintext_size, len(self.label_ad_prefix) + TAG_SIZE)
+        # zero padding after a label's header and its ``k`` shares, so all labels are one size
+        self.label_padding = [
+            bytes(plaintext_size - LABEL_HEADER.size - k * shamir.SHARE_SIZE)
+            for k in range(config.max_share_weight + 1)
+        ]
 
     def payload_fields(self, chunk: RecordChunk, row: int) -> dict[str, str]:
         fields: dict[str, str] = {}
@@ -99,55 +199,96 @@ class ChunkPublisher:
                 )
         return fields
 
+    def token_values(
+        self, chunk: RecordChunk
+    ) -> tuple[list[bytes], list[int], list[int], list[int]]:
+        """Flat token values and weights of the chunk, each record's token count and its
+        rule-presence mask.
+
+        The same tokens as :func:`ppmatch.protocols.records.tokenize_chunk` (normalize,
+        tokenize, drop repeated values within a record), without per-token objects. The mask
+        is the set of rules that emitted a token, known from tokenizing (the same as
+        :func:`ppmatch.tokens.components.rule_presence_mask`, and what the querier derives
+        from its own tokens).
+        """
+        extra = self.config.schema.extra_fields
+        normalized = [
+            normalize_record(raw, record_id=record_id, extra_fields=extra)
+            for record_id, raw in zip(chunk.record_ids, chunk.identity, strict=True)
+        ]
+        values: list[bytes] = []
+        weights: list[int] = []
+        counts: list[int] = []
+        masks: list[int] = []
+        for record_values, record_weights, mask in self.tokenizer.token_values(normalized):
+            if len(set(record_values)) != len(record_values):
+                first = dict(zip(reversed(record_values), reversed(record_weights), strict=True))
+                kept = dict.fromkeys(record_values)
+                record_values = list(kept)
+                record_weights = [first[value] for value in record_values]
+            values += record_values
+            weights += record_weights
+            counts.append(len(record_values))
+            masks.append(mask)
+        return values, weights, counts, masks
+
     def publish(self, chunk: RecordChunk) -> PublishedChunk:
         config = self.config
-        token_lists = tokenize_chunk(self.tokenizer, chunk)
-        outputs = self.server.evaluate_batch([t.value for tokens in token_lists for t in tokens])
-        tags: list[bytes] = []
+        values, weights, counts, masks = self.token_values(chunk)
+        evaluations = self.entry_secrets.evaluations
+        digests = self.entry_secrets.digests(values)
+        tags = [digest[:TAG_SIZE] for digest in digests]
+        label_keys = [digest[TAG_SIZE:] for digest in digests]
+        ad_prefix = self.label_ad_prefix
+        pads = self.label_padding
+        threshold, epoch, agreement_hash = config.threshold, config.epoch, config.agreement_hash
+        header = LABEL_HEADER.pack
+        seal = self.label_sealer.seal
         entry_ids: list[bytes] = []
         labels: list[bytes] = []
         handles: list[int] = []
         payloads: list[bytes] = []
         undisclosable = 0
         position = 0
-        for row, tokens in enumerate(token_lists):
+        for row, count in enumerate(counts):
+            end = position + count
             handle = self.secrets.handle(chunk.record_ids[row])
             plaintext = encode_payload(
                 self.payload_fields(chunk, row), config.payload_fields, cap=config.max_payload_bytes
             )
-            token_secrets = [
-                entry_secrets(outputs[position + i], config.agreement_hash)
-                for i in range(len(tokens))
-            ]
-            position += len(tokens)
-            total_weight = sum(token.weight for token in tokens)
-            undisclosable += total_weight < config.threshold
-            share_count = max(total_weight, config.threshold)
+            record_weights = weights[position:end]
+            total_weight = sum(record_weights)
+            undisclosable += total_weight < threshold
+            share_count = max(total_weight, threshold)
             payload_key, randbelow = self.randomness.for_record(
-                handle,
-                plaintext,
-                [tag for tag, _ in token_secrets],
-                [token.weight for token in tokens],
-                share_count,
+                handle, plaintext, tags[position:end], record_weights, share_count
             )
             handles.append(handle)
-            payloads.append(
-                seal_payload(payload_key, plaintext, config.agreement_hash, config.epoch, handle)
-            )
-            shares = shamir.split(payload_key, share_count, config.threshold, randbelow=randbelow)
+            payloads.append(seal_payload(payload_key, plaintext, agreement_hash, epoch, handle))
+            shares = [
+                share.to_bytes()
+                for share in shamir.split(payload_key, share_count, threshold, randbelow=randbelow)
+            ]
+            record_ids = self.secrets.entry_ids(handle, count)
+            entry_ids += record_ids
+            mask = masks[row]
+            shareless = header(handle, mask, 0) + pads[0]  # every weight-0 token's label plaintext
             next_share = 0
-            for index, (token, (tag, label_key)) in enumerate(
-                zip(tokens, token_secrets, strict=True)
-            ):
-                entry_id = self.secrets.entry_id(handle, index)
-                mine = shares[next_share : next_share + token.weight]
-                next_share += token.weight
-                body = LABEL_HEADER.pack(handle, len(mine)) + b"".join(s.to_bytes() for s in mine)
-                body += bytes(self.label_plaintext_size - len(body))
-                ad = label_associated_data(config.agreement_hash, config.epoch, tag)
-                tags.append(tag)
-                entry_ids.append(entry_id)
-                labels.append(aead.seal(label_key, entry_id, body, ad))
+            for index, weight in enumerate(record_weights):
+                if weight:
+                    body = (
+                        header(handle, mask, weight)
+                        + b"".join(shares[next_share : next_share + weight])
+                        + pads[weight]
+                    )
+                    next_share += weight
+                else:
+                    body = shareless
+                token = position + index
+                labels.append(
+                    seal(label_keys[token], record_ids[index], body, ad_prefix + tags[token])
+                )
+            position = end
         size = label_size(config)
         entries = EntryTable(
             tags_as_uint64(tags),
@@ -161,6 +302,7 @@ class ChunkPublisher:
             b"".join(payloads),
             len(tags),
             undisclosable,
+            self.entry_secrets.evaluations - evaluations,
         )
 
 

@@ -38,6 +38,7 @@ from ppmatch.protocols.publish import LABEL_HEADER
 from ppmatch.protocols.records import RecordSource, iter_chunks, tokenize_records
 from ppmatch.protocols.result import ScreeningResult, ScreeningRow
 from ppmatch.protocols.wire import list_to_rows, rows_to_list
+from ppmatch.tokens.components import rules_in_mask
 
 DUMMY = -1
 
@@ -280,15 +281,25 @@ class Querier(PooledParty):
         vocabulary = max(len(pending.rule_ids), 1)
         band_hits = np.unique(pair_index[is_band] * vocabulary + rule[is_band]) // vocabulary
         band_count = np.bincount(band_hits, minlength=len(pair_keys))
-        band_only = {n: self.scorer.score((), n) for n in np.unique(band_count).tolist()}
-        scores = np.array([band_only[n] for n in band_count.tolist()], dtype=float)
         rules_of: dict[int, set[str]] = defaultdict(set)
         for pair, rule_index in zip(
             pair_index[~is_band].tolist(), rule[~is_band].tolist(), strict=True
         ):
             rules_of[pair].add(pending.rule_ids[rule_index])
-        for pair, rule_ids in rules_of.items():
-            scores[pair] = self.scorer.score(rule_ids, int(band_count[pair]))
+        present = self._present_masks(pending, bodies, pair_index, pair_keys, len(handle_values))
+        schema_rules = config.schema.rule_ids
+        cache: dict[tuple[frozenset[str], int, int], float] = {}
+        scores = np.empty(len(pair_keys), dtype=float)
+        for pair, (count, mask) in enumerate(
+            zip(band_count.tolist(), present.tolist(), strict=True)
+        ):
+            key = (frozenset(rules_of.get(pair, ())), count, mask)
+            if key not in cache:
+                cache[key] = self.scorer.score(key[0], count, rules_in_mask(mask, schema_rules))
+            scores[pair] = cache[key]
+        # The weights carry over between data sets, the share of true matches among candidates
+        # does not: shift the batch's scores to its own estimated prior (capped).
+        scores = self.scorer.calibrate(scores)
         # Candidates below the review threshold are never reported, and one-to-one resolution is
         # greedy by score, so dropping them first cannot change the reported rows.
         floor = min(self.scorer.review_threshold, self.scorer.match_threshold)
@@ -334,6 +345,26 @@ class Querier(PooledParty):
             records=len(pending.record_ids),
         )
 
+    def _present_masks(
+        self,
+        pending: PendingQuery,
+        bodies: np.ndarray,
+        pair_index: np.ndarray,
+        pair_keys: np.ndarray,
+        handle_count: int,
+    ) -> np.ndarray:
+        """Per candidate pair, the rules both records emit, as a schema-order bit mask: the
+        traveler's from its own tokens, the holder record's from the mask in its labels."""
+        bit = {rule_id: 1 << i for i, rule_id in enumerate(self.config.schema.rule_ids)}
+        vocabulary_bits = np.array([bit.get(r, 0) for r in pending.rule_ids] or [0], np.int64)
+        own = np.flatnonzero((pending.owner != DUMMY) & ~pending.is_band)
+        querier_masks = np.zeros(len(pending.record_ids), dtype=np.int64)
+        np.bitwise_or.at(querier_masks, pending.owner[own], vocabulary_bits[pending.rule[own]])
+        label_masks = np.ascontiguousarray(bodies[:, 8:12]).view(">u4").ravel().astype(np.int64)
+        holder_masks = np.zeros(len(pair_keys), dtype=np.int64)
+        holder_masks[pair_index] = label_masks
+        return querier_masks[pair_keys // handle_count] & holder_masks
+
     def _open_labels(
         self,
         secrets_of: list[tuple[bytes, bytes]],
@@ -342,7 +373,7 @@ class Querier(PooledParty):
         database: HolderDatabase,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Positions (into the real elements) of the labels that open, and their plaintexts
-        as rows ``(handle u64 | share count u8 | shares)``."""
+        as rows ``(handle u64 | rule-presence mask u32 | share count u8 | shares)``."""
         config = self.config
         labels = database.entries.labels
         entry_ids = database.entries.entry_ids

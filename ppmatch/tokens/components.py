@@ -19,6 +19,7 @@ from ppmatch.encoding.schema import LinkageSchema
 from ppmatch.normalize.model import NormalizedName, NormalizedRecord
 
 MAX_ALTERNATIVES = 4
+PREFIX_LETTERS = 3
 
 ComponentFunction = Callable[[NormalizedRecord, LinkageSchema], list[str]]
 
@@ -146,6 +147,17 @@ def _dob_adjacent(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
     return [f"e{ordinal // 2}", f"o{(ordinal + 1) // 2}"]
 
 
+def _name_prefixes(name: NormalizedName) -> list[str]:
+    """First three letters of the name's first token, each spelling (shorter tokens whole).
+
+    A typo, a nickname or a truncation late in a name (CHRISTOPHER / CHRIS, PATRICIA /
+    PATICIA) keeps the prefix; with the other name and the birth date it still points at one
+    person, while a twin or cousin with another given name rarely shares it.
+    """
+    spellings = name_token_spellings(name)
+    return _unique([spelling[:PREFIX_LETTERS] for spelling in spellings[0]]) if spellings else []
+
+
 def _birth_year(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
     date = record.date_of_birth
     return [f"{date.year:04d}"] if date is not None else []
@@ -184,6 +196,8 @@ COMPONENTS: dict[str, ComponentFunction] = {
     "surname_phonetic": lambda r, s: _phonetic_spellings(r.surname, s.rule_phonetic),
     "given_first": lambda r, _: list(_first_given(r)),
     "given_group": _given_group,
+    "given_prefix": lambda r, _: _name_prefixes(r.given_names),
+    "surname_prefix": lambda r, _: _name_prefixes(r.surname),
     "given_phonetic": lambda r, s: _unique([phonetic(v, s.rule_phonetic) for v in _first_given(r)]),
     "name_tokens_sorted": _sorted_tokens,
     "name_groups_sorted": _sorted_groups,
@@ -195,3 +209,70 @@ COMPONENTS: dict[str, ComponentFunction] = {
 
 def component_values(record: NormalizedRecord, component: str, schema: LinkageSchema) -> list[str]:
     return COMPONENTS[component](record, schema)
+
+
+def _valid_full_date(record: NormalizedRecord) -> bool:
+    date = record.date_of_birth
+    if date is None or date.day is None or date.month is None:
+        return False
+    try:
+        datetime.date(date.year, date.month, date.day)
+    except ValueError:
+        return False
+    return True
+
+
+def _has_given(record: NormalizedRecord) -> bool:
+    return bool(record.given_names.core_tokens)
+
+
+def _has_surname(record: NormalizedRecord) -> bool:
+    return bool(record.surname.core_tokens)
+
+
+def _has_day(record: NormalizedRecord) -> bool:
+    return record.date_of_birth is not None and record.date_of_birth.day is not None
+
+
+# Whether a component has a value, without computing it (phonetic codes and variant groups
+# are the expensive part of tokenizing, and a holder computes presence for every record).
+_PRESENT: dict[str, Callable[[NormalizedRecord], bool]] = {
+    "document_number": lambda r: bool(r.document_number),
+    "nationality": lambda r: bool(r.nationality),
+    "sex": lambda r: bool(r.sex),
+    "place_of_birth": lambda r: bool(r.place_of_birth),
+    "dob": _has_day,
+    "birth_month_day": _has_day,
+    "dob_unordered": lambda r: _has_day(r) and r.date_of_birth.month is not None,  # type: ignore[union-attr]
+    "dob_adjacent": _valid_full_date,
+    "birth_year": lambda r: r.date_of_birth is not None,
+    "birth_year_month": lambda r: r.date_of_birth is not None and bool(r.date_of_birth.month),
+    "surname": _has_surname,
+    "surname_token": _has_surname,
+    "surname_phonetic": _has_surname,
+    "surname_prefix": _has_surname,
+    "given_first": _has_given,
+    "given_group": _has_given,
+    "given_phonetic": _has_given,
+    "given_prefix": _has_given,
+    "name_tokens_sorted": lambda r: _has_given(r) or _has_surname(r),
+    "name_groups_sorted": lambda r: _has_given(r) or _has_surname(r),
+    "name_token_group": lambda r: _has_given(r) or _has_surname(r),
+    "name_phonetic_sorted": lambda r: _has_given(r) or _has_surname(r),
+    "first_names_pair": lambda r: _has_given(r) and _has_surname(r),
+}
+
+
+def rule_presence_mask(record: NormalizedRecord, schema: LinkageSchema) -> int:
+    """Bit i set when rule i of the schema emits a token for the record (all its components
+    have a value). The scorer tells a rule both records emit but do not share (their fields
+    differ) from one a record cannot emit (a field is empty)."""
+    mask = 0
+    for index, rule in enumerate(schema.rules):
+        if all(_PRESENT[component](record) for component in rule.components):
+            mask |= 1 << index
+    return mask
+
+
+def rules_in_mask(mask: int, rule_ids: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(rule_id for index, rule_id in enumerate(rule_ids) if mask >> index & 1)
