@@ -29,7 +29,7 @@ from dataclasses import replace
 from importlib import resources
 
 from ppmatch.normalize.chinese import chinese_name_key, korean_name_key
-from ppmatch.normalize.groups import VARIANT_GROUPS, name_group
+from ppmatch.normalize.groups import KNOWN_NAMES, VARIANT_GROUPS, name_group
 from ppmatch.normalize.model import NormalizedName
 from ppmatch.normalize.translit import CJK_SURNAMES
 
@@ -49,7 +49,7 @@ _ATTACHED_PARTICLE = re.compile(
 )
 # Russian/Ukrainian surnames as German, Polish, French and English clerks write them.
 _SLAVIC_ENDING = re.compile(
-    r"(?:[OE](?:W|WA|V|VA|FF)|SK(?:[IY][JIY]?|A|AJA|AIA|AYA)|[NK]O|[UY]K|[IY]NE?|[IY]NA"
+    r"(?:[OE](?:W|WA|V|VA|FF)|SK(?:[IY][JIY]?|A|AJA|AIA|AYA)|[ECS]HKO|ENKO|[UY]K|[IY]NE?|[IY]NA"
     r"|N(?:Y|YI|YJ|YY|II|IY|IJ))$"
 )
 # Endings no Romance or Dutch surname has: DOSTOEVSKII is not DOS + TOEVSKII.
@@ -80,26 +80,21 @@ _SLAVIC_FOLDS = (
 )
 
 
-def surname_key(token: str, group: str) -> str:
-    """The group key of one surname token (``group`` is its given-name-style key)."""
-    if token in VARIANT_GROUPS:
-        return group
-    key = token if _RUSSIAN_ENDING.search(token) else _ATTACHED_PARTICLE.sub("", token)
+def surname_key(token: str, *, attached_article: bool = True) -> str | None:
+    """Key of a family-name spelling with an attached article dropped (surname field only:
+    in the given-name field LACHLAN or ALISHA are not articles + names) and Slavic endings
+    folded, or None when neither applies."""
+    key = token
+    if attached_article and not _RUSSIAN_ENDING.search(token):
+        article = _ATTACHED_PARTICLE.match(token)
+        rest = token[article.end() :] if article else ""
+        # a three-letter rest must look like a name: ALDIN -> DIN, BENALI -> ALI, not ALINA
+        if rest and (len(rest) > 3 or rest[0] not in "AEIOU" or rest in VARIANT_GROUPS):
+            key = rest
     if _SLAVIC_ENDING.search(key):
         for pattern, replacement in _SLAVIC_FOLDS:
             key = pattern.sub(replacement, key)
-    if key == token:
-        return group
-    return VARIANT_GROUPS.get(key, key)
-
-
-def surname_field(name: NormalizedName) -> NormalizedName:
-    """A normalized surname field with surname group keys."""
-    groups = tuple(
-        group if token in name.particles else surname_key(token, group)
-        for token, group in zip(name.tokens, name.groups, strict=True)
-    )
-    return name if groups == name.groups else replace(name, groups=groups)
+    return None if key == token else VARIANT_GROUPS.get(key, key)
 
 
 def given_names_field(name: NormalizedName) -> NormalizedName:
@@ -139,16 +134,25 @@ def _japanese_key(token: str) -> str | None:
     return None
 
 
-def _chinese_or_korean_key(token: str) -> str | None:
-    return chinese_name_key(token) or korean_name_key(token)
+def _slavic_key(token: str) -> str | None:
+    return surname_key(token, attached_article=False)
 
 
-def _rekeyed(name: NormalizedName, key: Callable[[str], str | None]) -> NormalizedName:
-    groups = tuple(
-        group if token in name.particles or token in VARIANT_GROUPS else key(token) or group
-        for token, group in zip(name.tokens, name.groups, strict=True)
-    )
-    return name if groups == name.groups else replace(name, groups=groups)
+# Per family-name script, the key functions tried in order (the first that applies wins).
+_KEYS: dict[str | None, tuple[Callable[[str], str | None], ...]] = {
+    "chinese": (chinese_name_key, korean_name_key, _slavic_key),
+    "korean": (korean_name_key, _slavic_key),
+    None: (_japanese_key, _slavic_key),
+}
+
+
+def _rekeyed(name: NormalizedName, keys: tuple[Callable[[str], str | None], ...]) -> NormalizedName:
+    groups = []
+    for token, group in zip(name.tokens, name.groups, strict=True):
+        if group == token and token not in name.particles and token not in KNOWN_NAMES:
+            group = next((key for key in (k(token) for k in keys) if key), group)
+        groups.append(group)
+    return name if tuple(groups) == name.groups else replace(name, groups=tuple(groups))
 
 
 def family_script(name: NormalizedName) -> str | None:
@@ -166,17 +170,13 @@ def combined_family(first: str | None, second: str | None) -> str | None:
     return "chinese" if "chinese" in (first, second) else first or second
 
 
-_KEYS: dict[str | None, Callable[[str], str | None]] = {
-    "chinese": _chinese_or_korean_key,
-    "korean": korean_name_key,
-    None: _japanese_key,
-}
-
-
-def east_asian_keys(name: NormalizedName, family: str | None) -> NormalizedName:
-    """Romanization-neutral group keys beside a Chinese or Korean family name, and Japanese
-    long vowels folded elsewhere."""
-    return _rekeyed(name, _KEYS[family])
+def name_keys(name: NormalizedName, family: str | None, *, surname: bool) -> NormalizedName:
+    """Group keys of a name field: romanization-neutral beside a Chinese or Korean family name,
+    Japanese long vowels folded elsewhere, Slavic endings folded (in both fields, so a record
+    with given names and surname swapped keeps those keys), attached articles dropped in the
+    surname field. Names the variant groups or the nickname tables know keep their group."""
+    keys = _KEYS[family]
+    return _rekeyed(name, (*keys, surname_key) if surname else keys)
 
 
 def split_chinese_full_name(text: str) -> tuple[str, str] | None:

@@ -93,6 +93,8 @@ NICKNAME_KEYS = _load_nickname_keys()
 _FORMAL_NAMES = frozenset(name.upper() for name in NickNamer().nickname_lookup) | frozenset(
     NICKNAME_KEYS.values()
 )
+# Names the curated groups or the nickname tables know: their group key is already right.
+KNOWN_NAMES = frozenset(VARIANT_GROUPS) | _FORMAL_NAMES | frozenset(NICKNAME_KEYS)
 
 
 def _ascii_token(token: object) -> str:

@@ -162,7 +162,7 @@ def _transliterate(words: list[str], cyrillic_table: str | None) -> list[_Token]
 
 def _article_alternative(primary: str) -> tuple[str, ...]:
     """ALHASSAN / ELSAYED written as one word: offer the name without the article."""
-    if primary[:2] in ("AL", "EL") and primary[2:] in VARIANT_GROUPS:
+    if primary[:2] in ("AL", "EL") and len(primary) > 5 and primary[2:] in VARIANT_GROUPS:
         return (primary[2:],)
     return ()
 

@@ -12,11 +12,10 @@ from ppmatch.normalize.codes import (
 )
 from ppmatch.normalize.conventions import (
     combined_family,
-    east_asian_keys,
     family_script,
     given_names_field,
+    name_keys,
     split_chinese_full_name,
-    surname_field,
 )
 from ppmatch.normalize.cyrillic import detect_table
 from ppmatch.normalize.dates import normalize_date
@@ -61,11 +60,10 @@ def _name_field(
     family-name script found in this field), and the script found in this field."""
     name = normalize_name(text, cyrillic_table=table)
     own = family_script(name)
-    if field == "surname":
-        name = surname_field(name)
-    elif field == "given_names":
+    if field == "given_names":
         name = given_names_field(name)
-    return east_asian_keys(name, own if family == _OWN_FAMILY else family), own
+    keyed = name_keys(name, own if family == _OWN_FAMILY else family, surname=field == "surname")
+    return keyed, own
 
 
 def _name_fields(
