@@ -34,7 +34,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def raw_bound(seconds: float = 2.0) -> dict:
-    """Single-core hash-to-group/s and scalar multiplications/s of the default suite."""
+    """Single-core hash-to-group/s and scalar multiplications/s of the default suite, by the
+    wall clock and (``*_cpu``) by this process's CPU time, which other load skews less."""
     from ppmatch.crypto import MODE_VOPRF, get_suite
     from ppmatch.crypto.group import random_nonzero_scalar
 
@@ -47,13 +48,43 @@ def raw_bound(seconds: float = 2.0) -> dict:
         ("hash_to_group_per_s", lambda i: context.hash_to_group(i.to_bytes(8, "big"))),
         ("scalar_mult_per_s", lambda i: group.mult(scalar, point)),
     ):
-        count, started = 0, time.perf_counter()
+        count, started, cpu = 0, time.perf_counter(), time.process_time()
         while time.perf_counter() - started < seconds:
             for i in range(500):
                 operation(count + i)
             count += 500
         rates[name] = count / (time.perf_counter() - started)
+        rates[name + "_cpu"] = count / (time.process_time() - cpu)
     return rates
+
+
+def concurrent_bound(workers: int, seconds: float = 2.0) -> dict:
+    """The raw rates of ``workers`` processes running at once, summed: what the cores deliver
+    right now. On a shared machine this tracks the load a phase meets better than one core
+    times ``workers``; phases are bracketed by two such measurements."""
+    command = [sys.executable, __file__, "--phase", "bound", "--seconds", str(seconds)]
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(workers)
+    ]
+    reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
+    return {
+        name: sum(r[name] for r in reports) for name in ("hash_to_group_per_s", "scalar_mult_per_s")
+    }
+
+
+def _per_unit(rates: dict, multiplications: int, suffix: str = "") -> float:
+    """Seconds of raw work per token (1 multiplication) or padded element (6)."""
+    return (
+        1 / rates["hash_to_group_per_s" + suffix]
+        + multiplications / rates["scalar_mult_per_s" + suffix]
+    )
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (the pool workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _peak_rss_mb() -> dict:
@@ -93,11 +124,14 @@ def phase_publish(data: Path, workers: int, spill_limit_mb: int) -> dict:
     holder.publish(data / "felons.csv", out=data / "holder.ppmdb")
     seconds = time.perf_counter() - started
     (data / "oprf.key").write_bytes(holder.oprf_key)
+    holder.close()
     stats = holder.publish_stats
     return {
         "records": stats.records,
         "tokens": stats.tokens,
+        "oprf_evaluations": stats.evaluations,
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(_cpu_seconds(), 2),
         "records_per_s": round(stats.records / seconds, 1),
         "spilled_to_disk": stats.spilled,
         "database_bytes": (data / "holder.ppmdb").stat().st_size,
@@ -134,11 +168,14 @@ def phase_query(data: Path, workers: int) -> dict:
     result = querier.finish(response, database)
     times["finish"] = time.perf_counter() - started
     protocol_seconds = times["prepare"] + times["evaluate"] + times["finish"]
+    holder.close()
+    querier.close()
     truth = pd.read_csv(data / "truth.csv", dtype=str)
     return {
         "records": querier.stats.records,
         "elements": querier.stats.elements,
         "seconds": {k: round(v, 2) for k, v in times.items()},
+        "cpu_seconds": round(_cpu_seconds(), 2),
         "records_per_s": round(querier.stats.records / protocol_seconds, 1),
         "request_bytes": len(request),
         "response_bytes": len(response),
@@ -297,6 +334,45 @@ def _quality(result, truth: set[tuple[str, str]]) -> dict:
     }
 
 
+def _ratios(
+    result: dict,
+    rates: dict,
+    before: dict,
+    after: dict,
+    workers: int,
+    units: str,
+    multiplications: int,
+) -> dict:
+    """A phase's throughput as ratios to its raw bound (>= 1; 1 = nothing but the OPRF work).
+
+    * ``ratio_to_bound``: single-core rates at the start of the run times ``workers``;
+    * ``ratio_to_concurrent_bound``: ``workers`` processes measured at once right before and
+      right after the phase (mean of the two), so both sides see the same machine load;
+    * ``cpu_ratio``: CPU seconds of the phase's processes over the CPU seconds the raw
+      operations take on one core (independent of how the cores were shared);
+    * publish counts every token in the bound, also those whose OPRF output a worker reused
+      (``oprf_evaluations`` says how many were evaluated).
+    """
+    per_record = result[units] / result["records"]
+    single = workers / (per_record * _per_unit(rates, multiplications))
+    concurrent = [1 / (per_record * _per_unit(b, multiplications)) for b in (before, after)]
+    concurrent_bound_rate = sum(concurrent) / 2
+    phase_seconds = (
+        result["seconds"]
+        if isinstance(result["seconds"], float | int)
+        else sum(v for k, v in result["seconds"].items() if k != "load_database")
+    )
+    raw_cpu = result[units] * _per_unit(rates, multiplications, "_cpu")
+    return {
+        "bound_records_per_s": round(single, 1),
+        "ratio_to_bound": round(single / result["records_per_s"], 3),
+        "concurrent_bound_records_per_s": [round(c, 1) for c in concurrent],
+        "ratio_to_concurrent_bound": round(concurrent_bound_rate / result["records_per_s"], 3),
+        "cpu_ratio": round(result["cpu_seconds"] / raw_cpu, 3),
+        "phase_seconds": round(phase_seconds, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -317,13 +393,23 @@ def main() -> None:
         metavar="N",
         help="memory of the publish path for N records with random entries (no crypto)",
     )
-    parser.add_argument("--phase", choices=["publish", "query"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phases", default="publish,query", help="comma-separated phases to run (query needs publish)"
+    )
+    parser.add_argument(
+        "--bound-seconds", type=float, default=3.0, help="length of each raw-bound measurement"
+    )
+    parser.add_argument("--phase", choices=["publish", "query", "bound"], help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=2.0, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS / "screening.json")
     args = parser.parse_args()
     from ppmatch.crypto.parallel import available_cores
 
     workers = args.workers or available_cores()
+    if args.phase == "bound":
+        print(json.dumps(raw_bound(args.seconds)))
+        return
     if args.phase:
         report = (
             phase_publish(args.data, workers, args.spill_limit_mb)
@@ -353,46 +439,44 @@ def main() -> None:
 
     from ppmatch.synth import generate
 
-    rates = raw_bound()
-    per_token = 1 / rates["hash_to_group_per_s"] + 1 / rates["scalar_mult_per_s"]
-    per_element = 1 / rates["hash_to_group_per_s"] + 6 / rates["scalar_mult_per_s"]
+    phases = args.phases.split(",")
+    rates = raw_bound(args.bound_seconds)
     report = {
         "spill_limit_mb": args.spill_limit_mb,
         "machine": {
             "cpu": platform.processor() or platform.machine(),
             "cores": available_cores(),
             "workers": workers,
+            "load_average_at_start": os.getloadavg(),
         },
         "raw_single_core": {k: round(v, 1) for k, v in rates.items()},
         "runs": [],
     }
     for felons in (int(n) for n in args.felons.split(",")):
+        run: dict = {"felons": felons, "travelers": args.travelers}
         with tempfile.TemporaryDirectory(prefix="ppmatch-bench-") as scratch:
             data = Path(scratch)
             started = time.perf_counter()
             generate(data, travelers=args.travelers, felons=felons, overlap=args.overlap, seed=11)
             (data / "secret").write_text(os.urandom(32).hex())
-            synth_seconds = time.perf_counter() - started
-            publish = run_phase("publish", data, workers, args.spill_limit_mb)
-            query = run_phase("query", data, workers, args.spill_limit_mb)
-        publish_bound = workers / (publish["tokens"] / publish["records"] * per_token)
-        query_bound = workers / (query["elements"] / query["records"] * per_element)
-        run = {
-            "felons": felons,
-            "travelers": args.travelers,
-            "synth_seconds": round(synth_seconds, 1),
-            "publish": publish
-            | {
-                "bound_records_per_s": round(publish_bound, 1),
-                "ratio_to_bound": round(publish_bound / publish["records_per_s"], 2),
-            },
-            "query": query
-            | {
-                "bound_records_per_s": round(query_bound, 1),
-                "ratio_to_bound": round(query_bound / query["records_per_s"], 2),
-            },
-            "bytes_per_holder_record": round(publish["database_bytes"] / publish["records"], 1),
-        }
+            run["synth_seconds"] = round(time.perf_counter() - started, 1)
+            for phase, units, multiplications in (
+                ("publish", "tokens", 1),
+                ("query", "elements", 6),
+            ):
+                if phase not in phases:
+                    continue
+                before = concurrent_bound(workers, args.bound_seconds)
+                result = run_phase(phase, data, workers, args.spill_limit_mb)
+                after = concurrent_bound(workers, args.bound_seconds)
+                run[phase] = result | _ratios(
+                    result, rates, before, after, workers, units, multiplications
+                )
+                run[phase]["load_average_after"] = os.getloadavg()
+            if "publish" in run:
+                run["bytes_per_holder_record"] = round(
+                    run["publish"]["database_bytes"] / run["publish"]["records"], 1
+                )
         report["runs"].append(run)
         print(json.dumps(run), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,7 @@ class Budget(Protocol):
 class PublishStats:
     records: int = 0
     tokens: int = 0
+    evaluations: int = 0  # OPRF evaluations: tokens minus repeats served by worker caches
     undisclosable: int = 0  # records with fewer shares than the threshold: candidates only
     seconds: float = 0.0
     spilled: bool = False
@@ -195,6 +196,7 @@ class Holder(PooledParty):
                 )
                 stats.records += len(published.handles)
                 stats.tokens += published.token_count
+                stats.evaluations += published.evaluations
                 stats.undisclosable += published.undisclosable
             payloads = merge_payloads(payload_parts)
             del payload_parts

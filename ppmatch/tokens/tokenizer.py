@@ -70,9 +70,12 @@ class Tokenizer:
             for component in rule.components:
                 framed = encoded.get(component)
                 if framed is None:
-                    framed = encoded[component] = [
-                        length_prefixed(value.encode("utf-8"))
+                    utf8 = [
+                        value.encode("utf-8")
                         for value in component_values(record, component, schema)
+                    ]
+                    framed = encoded[component] = [
+                        len(value).to_bytes(4, "big") + value for value in utf8
                     ]
                 if not framed:
                     break
