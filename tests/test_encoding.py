@@ -149,7 +149,7 @@ def test_stream_and_process_pool_match_serial():
     schema = LinkageSchema.default()
     serial = ClkEncoder(schema, SECRET).encode_batch(records)
     streamed = np.concatenate(list(ClkEncoder(schema, SECRET).encode_stream(records, chunk_size=7)))
-    pooled = encode_parallel(schema, SECRET, records, workers=2, chunk_size=16)
+    pooled = encode_parallel(schema, SECRET, records, workers=2, chunk_size=16, min_pool_records=0)
     assert np.array_equal(serial, streamed)
     assert np.array_equal(serial, pooled)
 
@@ -163,7 +163,9 @@ def test_pool_with_other_threads_running_pickles_chunks_and_matches_serial():
     other.start()
     try:
         assert not clk._fork_is_safe()
-        pooled = encode_parallel(schema, SECRET, iter(records), workers=2, chunk_size=25)
+        pooled = encode_parallel(
+            schema, SECRET, iter(records), workers=2, chunk_size=25, min_pool_records=0
+        )
     finally:
         release.set()
         other.join()
@@ -172,8 +174,8 @@ def test_pool_with_other_threads_running_pickles_chunks_and_matches_serial():
 
 def test_pool_edge_sizes():
     schema = LinkageSchema.default()
-    assert encode_parallel(schema, SECRET, [], workers=2).shape == (0, 16)
-    one = encode_parallel(schema, SECRET, [person()], workers=2)
+    assert encode_parallel(schema, SECRET, [], workers=2, min_pool_records=0).shape == (0, 16)
+    one = encode_parallel(schema, SECRET, [person()], workers=2, min_pool_records=0)
     assert np.array_equal(one, ClkEncoder(schema, SECRET).encode_batch([person()]))
 
 

@@ -51,6 +51,7 @@ from ppmatch.encoding.schema import (
 from ppmatch.normalize.model import NormalizedName, NormalizedRecord
 
 DEFAULT_CHUNK = 4096
+MIN_POOL_RECORDS = 100_000  # below this, encode_parallel encodes in-process (see there)
 _VALUE_TABLE_BYTES = 32 << 20  # per field: distinct values' packed rows kept between chunks
 
 
@@ -443,11 +444,14 @@ def encode_parallel(
     *,
     workers: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    min_pool_records: int = MIN_POOL_RECORDS,
 ) -> np.ndarray:
     """Encode over a process pool, chunk by chunk; identical output to the serial encoder.
 
-    With one worker, or records that fit one chunk, this process encodes them: starting a
-    pool costs more than it saves. Otherwise this process encodes the first chunk and then
+    With one worker, or fewer than ``min_pool_records`` records (or one chunk), this process
+    encodes them: the pool's fixed costs (forking, a serial first chunk, reaping the
+    workers; about 0.2 s on 2 cores) exceed what it saves on a batch that takes about a second
+    to encode serially. Otherwise this process encodes the first chunk and then
     forks the workers, which inherit its warm memos (the cold start is paid once, not once
     per worker) and the records, and encode the other chunks, returned in input order.
     Where fork is unsafe (other threads run) or unavailable, chunks are pickled to a
@@ -456,7 +460,7 @@ def encode_parallel(
     records = records if isinstance(records, Sequence) else list(records)
     workers = workers or len(os.sched_getaffinity(0))
     encoder = ClkEncoder(schema, linkage_secret)
-    if workers == 1 or len(records) <= chunk_size:
+    if workers == 1 or len(records) < max(min_pool_records, chunk_size + 1):
         return encoder.encode_batch(records)
     bounds = [
         (start, min(start + chunk_size, len(records)))
