@@ -80,11 +80,16 @@ def _per_unit(rates: dict, multiplications: int, suffix: str = "") -> float:
     )
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this process and its reaped children (the pool workers)."""
+def _cpu_seconds() -> dict:
+    """CPU time of this process and of its reaped children (the pool workers), and the sum."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    main, workers = own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+    return {
+        "cpu_seconds": round(main + workers, 2),
+        "cpu_seconds_main": round(main, 2),
+        "cpu_seconds_workers": round(workers, 2),
+    }
 
 
 def _peak_rss_mb() -> dict:
@@ -131,7 +136,7 @@ def phase_publish(data: Path, workers: int, spill_limit_mb: int) -> dict:
         "tokens": stats.tokens,
         "oprf_evaluations": stats.evaluations,
         "seconds": round(seconds, 2),
-        "cpu_seconds": round(_cpu_seconds(), 2),
+        **_cpu_seconds(),
         "records_per_s": round(stats.records / seconds, 1),
         "spilled_to_disk": stats.spilled,
         "database_bytes": (data / "holder.ppmdb").stat().st_size,
@@ -175,7 +180,7 @@ def phase_query(data: Path, workers: int) -> dict:
         "records": querier.stats.records,
         "elements": querier.stats.elements,
         "seconds": {k: round(v, 2) for k, v in times.items()},
-        "cpu_seconds": round(_cpu_seconds(), 2),
+        **_cpu_seconds(),
         "records_per_s": round(querier.stats.records / protocol_seconds, 1),
         "request_bytes": len(request),
         "response_bytes": len(response),
@@ -394,7 +399,9 @@ def main() -> None:
         help="memory of the publish path for N records with random entries (no crypto)",
     )
     parser.add_argument(
-        "--phases", default="publish,query", help="comma-separated phases to run (query needs publish)"
+        "--phases",
+        default="publish,query",
+        help="comma-separated phases to run (query needs publish)",
     )
     parser.add_argument(
         "--bound-seconds", type=float, default=3.0, help="length of each raw-bound measurement"

@@ -364,17 +364,20 @@ class EntrySorter:
             self._tables, self._held = [], 0
 
     def _spill(self, table: EntryTable) -> None:
-        rows = np.empty((len(table), self.row_size), dtype=np.uint8)
-        rows[:, :TAG_SIZE] = table.tags.astype(">u8").view(np.uint8).reshape(-1, TAG_SIZE)
-        rows[:, TAG_SIZE : TAG_SIZE + ENTRY_ID_SIZE] = table.entry_ids
-        rows[:, TAG_SIZE + ENTRY_ID_SIZE :] = table.labels
+        # Rows are assembled directly in bucket order, so each bucket's share is one
+        # contiguous slice written without a further copy (this runs in the main process,
+        # next to the workers).
         buckets = (table.tags >> np.uint64(64 - self.BUCKET_BITS)).astype(np.int64)
         order = np.argsort(buckets, kind="stable")
+        rows = np.empty((len(table), self.row_size), dtype=np.uint8)
+        rows[:, :TAG_SIZE] = table.tags[order].astype(">u8").view(np.uint8).reshape(-1, TAG_SIZE)
+        rows[:, TAG_SIZE : TAG_SIZE + ENTRY_ID_SIZE] = table.entry_ids[order]
+        rows[:, TAG_SIZE + ENTRY_ID_SIZE :] = table.labels[order]
         bounds = np.searchsorted(buckets[order], np.arange((1 << self.BUCKET_BITS) + 1))
         for bucket in range(1 << self.BUCKET_BITS):
             start, end = bounds[bucket], bounds[bucket + 1]
             if end > start:
-                self._bucket_files[bucket].write(rows[order[start:end]].tobytes())
+                self._bucket_files[bucket].write(rows[start:end])
 
     def sorted_parts(self):
         """Sorted entry tables in ascending tag order (one per bucket once spilled)."""
@@ -453,15 +456,16 @@ def write_database_file(
         done = 0
         for part in sorter.sorted_parts():
             count = len(part)
-            os.pwrite(descriptor, part.tags.astype(">u8").tobytes(), tag_offset + done * TAG_SIZE)
+            # contiguous arrays go to pwrite as buffers, without a bytes copy
+            os.pwrite(descriptor, part.tags.astype(">u8"), tag_offset + done * TAG_SIZE)
             os.pwrite(
                 descriptor,
-                np.ascontiguousarray(part.entry_ids).tobytes(),
+                np.ascontiguousarray(part.entry_ids),
                 id_offset + done * ENTRY_ID_SIZE,
             )
             os.pwrite(
                 descriptor,
-                np.ascontiguousarray(part.labels).tobytes(),
+                np.ascontiguousarray(part.labels),
                 label_offset + done * header.label_size,
             )
             done += count
