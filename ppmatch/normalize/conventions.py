@@ -1,24 +1,24 @@
-"""Conventions that depend on which field a name was typed in.
+"""Conventions that depend on which field a name was typed in, or on the record's other field.
 
 ``normalize_name`` sees one field without knowing whether it holds given names or surnames;
-``normalize_record`` does, and applies three clerk conventions here:
+``normalize_record`` does, and applies these clerk conventions here:
 
 - East Asian given names of two syllables are one name, written apart, hyphenated or joined
   (XIAO MING / XIAO-MING / XIAOMING, MIN-JUN / MINJUN): with a surname present, a given-name
   field of exactly two syllables (data/cjk_syllables.txt) becomes one token, so the token sets,
   group keys and phonetic keys of the three spellings agree. It also keeps KIM MIN-JUN and KIM
   MIN-JI apart, which share MIN as a first given token when split.
-- Beside a Chinese or Korean family name, a given name's group key is romanization-neutral
-  (``chinese``: JIANGUO / CHIEN-KUO, QIANG / CHIANG, SEONGMIN / SUNGMIN share one key);
-  elsewhere Japanese long vowels are folded in the key (OONO / OHNO / ONO).
 - A Chinese full name of two characters in a field of its own (张伟 with no surname) is family
   name plus given name, not one given name.
-- A surname token's group key ignores an article or preposition written onto it (ALZAHRANI ->
-  ZAHRANI, VANDERMEER -> MEER, DELACRUZ -> CRUZ, DOSSANTOS -> SANTOS), which the written-apart
-  form already drops as a particle, and folds the German, Polish and French spellings of Slavic
-  surname endings onto one (SMIRNOW / SMIRNOFF -> SMIRNOV, DOSTOJEWSKI / DOSTOYEVSKY /
-  DOSTOEVSKII -> DOSTOEVSKI, IWANOWA -> IVANOVA). Only the key changes; tokens keep what the
-  clerk wrote. Surnames that are variant-group members keep their group.
+- Group keys of tokens the variant groups and nickname tables do not know: beside a Chinese or
+  Korean family name (in either field) romanization-neutral (``chinese``: JIANGUO / CHIEN-KUO,
+  QIANG / CHIANG, SEONGMIN / SUNGMIN), elsewhere Japanese long vowels folded (OONO / OHNO /
+  ONO); German, Polish and French spellings of Slavic surname endings folded in both fields,
+  so a swapped record keeps them (SMIRNOW / SMIRNOFF -> SMIRNOV, DOSTOJEWSKI / DOSTOYEVSKY /
+  DOSTOEVSKII -> DOSTOEVSKI, IWANOWA -> IVANOVA); and in the surname field an article written
+  onto the name dropped (ALZAHRANI -> ZAHRANI, VANDERMEER -> MEER, DELACRUZ -> CRUZ), as the
+  written-apart form already drops it as a particle. Only keys change; tokens keep what the
+  clerk wrote.
 """
 
 from __future__ import annotations
