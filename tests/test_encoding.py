@@ -2,6 +2,7 @@ import copy
 import hashlib
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -170,6 +171,16 @@ def test_pool_with_other_threads_running_pickles_chunks_and_matches_serial():
         release.set()
         other.join()
     assert np.array_equal(pooled, ClkEncoder(schema, SECRET).encode_batch(records))
+
+
+def test_one_encoder_shared_by_threads_gives_the_serial_bits():
+    schema = golden_schemas()["variants_plain"]
+    records = golden_records()
+    expected = ClkEncoder(schema, SECRET).encode_batch(records)
+    shared = ClkEncoder(schema, SECRET, cache_size=50)  # resets while other threads read
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda r: shared.encode_batch(r), [records] * 8))
+    assert all(np.array_equal(result, expected) for result in results)
 
 
 def test_pool_edge_sizes():

@@ -309,6 +309,7 @@ class ClkEncoder:
         self._lsh_fields: list[int] | None = [names.index(name) for name in lsh_names]
         if self._lsh_fields == list(range(len(names))):
             self._lsh_fields = None  # the LSH reads every field: reuse the full filter
+        self._lock = threading.Lock()
         hardening = clk.hardening
         self._hardened = hardening.xor_fold or hardening.balance or bool(hardening.blip_epsilon)
         hardening_key = derive_key(linkage_secret, "clk/hardening")
@@ -334,8 +335,9 @@ class ClkEncoder:
             chunk = records[start : start + DEFAULT_CHUNK]
             part = full[start : start + len(chunk)]
             for index, table in enumerate(self._tables):
-                rows = table.rows(list(map(table.value_of, chunk)))
-                gathered = table.table[rows]
+                with self._lock:  # the memos grow as they are read: one thread at a time
+                    rows = table.rows(list(map(table.value_of, chunk)))
+                    gathered = table.table[rows]  # after rows(): it may replace the table
                 part |= gathered
                 if self._lsh_fields is not None and index in self._lsh_fields:
                     lsh[start : start + len(chunk)] |= gathered
