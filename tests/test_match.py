@@ -19,7 +19,7 @@ from ppmatch.match import (
     resolve_one_to_one,
     token_patterns,
 )
-from ppmatch.match.scorer import MAX_CALIBRATION_SHIFT
+from ppmatch.match.scorer import CALIBRATION_PSEUDO_CANDIDATES, MAX_CALIBRATION_SHIFT
 from ppmatch.normalize.model import PartialDate
 from ppmatch.tokens import Tokenizer
 
@@ -268,13 +268,23 @@ def test_calibrate_moves_scores_by_the_batch_prior_and_is_capped():
     shifted = scorer.calibrate(mostly_matches)
     shift = shifted[0] - mostly_matches[0]
     assert np.allclose(shifted - mostly_matches, shift)
-    assert shift == pytest.approx(np.log2(9) + 7.0, abs=0.3)  # odds 9:1 in the batch vs 1:128
+    # 900 of 1,000 are matches, plus CALIBRATION_PSEUDO_CANDIDATES at the fitted odds 1:128
+    share = (900 + CALIBRATION_PSEUDO_CANDIDATES / 129) / (1000 + CALIBRATION_PSEUDO_CANDIDATES)
+    assert shift == pytest.approx(np.log2(share / (1 - share)) + 7.0, abs=0.3)
     capped = PatternScorer(_schema(prior_log2_odds=-30.0)).calibrate(mostly_matches)
     assert capped[0] - mostly_matches[0] == pytest.approx(MAX_CALIBRATION_SHIFT)
     rare = np.r_[rng.normal(15, 2, 10), rng.normal(-10, 2, 1270)]
     assert abs(scorer.calibrate(rare)[0] - rare[0]) < 1.0  # same prior as the fit: ~no shift
     uncalibrated = PatternScorer(_schema())
     assert np.array_equal(uncalibrated.calibrate(mostly_matches), mostly_matches)
+
+
+def test_a_small_batch_barely_moves_the_prior():
+    """One traveler with one weak candidate must not calibrate itself into a match."""
+    scorer = PatternScorer(LinkageSchema.default())
+    weak = np.array([scorer.match_threshold - 3.0])
+    assert scorer.calibrate(weak)[0] < scorer.match_threshold
+    assert abs(scorer.calibrate(weak)[0] - weak[0]) < 2.0
 
 
 def test_learn_levels_keeps_supported_combinations_largest_first():

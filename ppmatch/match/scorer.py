@@ -21,6 +21,9 @@ from ppmatch.encoding.schema import LinkageSchema
 # manifest) to nearly all (two registers of the same people): about 20 bits either side of
 # the fitting data; never trust an estimate beyond 2^16 times the fitted odds.
 MAX_CALIBRATION_SHIFT = 16.0
+# Weight of the fitted prior in a batch's estimate, in candidates: a batch of thousands moves
+# freely, a batch of a handful barely moves.
+CALIBRATION_PSEUDO_CANDIDATES = 50.0
 
 Decision = Literal["match", "review", "none"]
 
@@ -91,16 +94,29 @@ class PatternScorer:
             total += next((w for rules, w in levels if rules <= matched), none_weight)
         return total
 
-    def batch_prior_log2_odds(self, scores: np.ndarray, *, iterations: int = 200) -> float:
-        """EM estimate of the match:non-match odds among a batch's candidates, weights fixed."""
+    def batch_prior_log2_odds(
+        self,
+        scores: np.ndarray,
+        *,
+        iterations: int = 200,
+        pseudo_candidates: float = 0.0,
+        pseudo_log2_odds: float = 0.0,
+    ) -> float:
+        """EM estimate of the match:non-match odds among a batch's candidates, weights fixed.
+
+        ``pseudo_candidates`` candidates at ``pseudo_log2_odds`` are added to the batch, so a
+        batch of a few candidates stays near that prior instead of running to either end.
+        """
         log_ratio = np.clip(np.asarray(scores, dtype=float) - self.offset, -60.0, 60.0) * np.log(
             2.0
         )
+        pseudo_matches = pseudo_candidates / (1.0 + 2.0**-pseudo_log2_odds)
         prevalence = 0.01
         for _ in range(iterations):
             odds = np.log(prevalence / (1.0 - prevalence))
             posterior = 1.0 / (1.0 + np.exp(-np.clip(log_ratio + odds, -60.0, 60.0)))
-            prevalence = float(np.clip(posterior.mean(), 1e-9, 1 - 1e-9))
+            share = (posterior.sum() + pseudo_matches) / (len(log_ratio) + pseudo_candidates)
+            prevalence = float(np.clip(share, 1e-9, 1 - 1e-9))
         return float(np.log2(prevalence / (1.0 - prevalence)))
 
     def calibrate(self, scores: np.ndarray) -> np.ndarray:
@@ -109,16 +125,20 @@ class PatternScorer:
         The weights are likelihood ratios and carry over between data sets; the share of true
         matches among candidates does not (a watch list screened against a manifest vs. two
         registers of the same people). With the weights fixed, the batch's prior odds are the
-        one-parameter EM estimate from its candidate scores; the returned scores move by its
-        difference to the same estimate on the fitting data (capped at +-16 bits), so that
-        thresholds keep their meaning. Without a fitted prior, or without candidates, scores
-        are returned unchanged.
+        one-parameter EM estimate from its candidate scores, shrunk towards the fitted prior by
+        ``CALIBRATION_PSEUDO_CANDIDATES`` (one traveler's single weak candidate must not move
+        the prior by 16 bits and become a match); the returned scores move by its difference
+        to the fitted prior (capped at +-16 bits), so that thresholds keep their meaning.
+        Without a fitted prior, or without candidates, scores are returned unchanged.
         """
         scores = np.asarray(scores, dtype=float)
         fitted = self.schema.scoring.prior_log2_odds
         if fitted is None or len(scores) == 0:
             return scores
-        shift = self.batch_prior_log2_odds(scores) - fitted
+        estimate = self.batch_prior_log2_odds(
+            scores, pseudo_candidates=CALIBRATION_PSEUDO_CANDIDATES, pseudo_log2_odds=fitted
+        )
+        shift = estimate - fitted
         return scores + float(np.clip(shift, -MAX_CALIBRATION_SHIFT, MAX_CALIBRATION_SHIFT))
 
     def decide(self, score: float, payload_available: bool) -> Decision:
