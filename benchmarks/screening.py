@@ -353,8 +353,9 @@ def _ratios(
     * ``ratio_to_bound``: single-core rates at the start of the run times ``workers``;
     * ``ratio_to_concurrent_bound``: ``workers`` processes measured at once right before and
       right after the phase (mean of the two), so both sides see the same machine load;
-    * ``cpu_ratio``: CPU seconds of the phase's processes over the CPU seconds the raw
-      operations take on one core (independent of how the cores were shared);
+    * ``cpu_ratio`` (publish only): CPU seconds of the phase's processes over the CPU seconds
+      the raw operations take on one core (less dependent on how the cores were shared, but
+      the raw CPU cost per operation itself moves with the load, by up to ~20% between runs);
     * publish counts every token in the bound, also those whose OPRF output a worker reused
       (``oprf_evaluations`` says how many were evaluated).
     """
@@ -373,7 +374,9 @@ def _ratios(
         "ratio_to_bound": round(single / result["records_per_s"], 3),
         "concurrent_bound_records_per_s": [round(c, 1) for c in concurrent],
         "ratio_to_concurrent_bound": round(concurrent_bound_rate / result["records_per_s"], 3),
-        "cpu_ratio": round(result["cpu_seconds"] / raw_cpu, 3),
+        # the query's pools come from a fork server: their CPU time is not this process's
+        # children's, so only publish (spawned workers) has a CPU ratio
+        "cpu_ratio": round(result["cpu_seconds"] / raw_cpu, 3) if units == "tokens" else None,
         "phase_seconds": round(phase_seconds, 2),
     }
 
