@@ -19,10 +19,12 @@ OTHER_SEED = bytes(range(1, 33))
 
 @pytest.fixture(scope="module")
 def setting():
-    # Bands carry one share here (the default gives them none), so every label holds shares
-    # and every label must change with the seed.
+    # Bands and every rule carry at least one share here (the default gives bands and the
+    # partial-date/place rules none), so every label holds shares and must change with the seed.
     schema = scored_schema()
-    schema = schema.model_copy(update={"lsh": schema.lsh.model_copy(update={"weight": 1})})
+    rules = tuple(r.model_copy(update={"weight": max(r.weight, 1)}) for r in schema.rules)
+    lsh = schema.lsh.model_copy(update={"weight": 1})
+    schema = schema.model_copy(update={"lsh": lsh, "rules": rules})
     config = ScreeningConfig.default(
         linkage_secret=b"linkage secret for the tests....", schema=schema
     )
