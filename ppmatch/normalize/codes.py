@@ -66,8 +66,14 @@ def normalize_sex(value: object) -> str | None:
     return _sex(text) if text is not None else None
 
 
-def _load_countries() -> dict[str, str]:
+def _load_countries() -> tuple[dict[str, str], dict[str, str]]:
+    """Folded codes and names -> alpha-3, and native-script aliases -> alpha-3.
+
+    Native aliases are looked up unfolded: folded to ASCII, Arabic مصر (Egypt) would read MSR,
+    which is Montserrat's code.
+    """
     table: dict[str, str] = {}
+    native: dict[str, str] = {}
     for country in pycountry.countries:
         for attribute in ("alpha_2", "alpha_3", "numeric", "name", "official_name", "common_name"):
             value = getattr(country, attribute, None)
@@ -81,15 +87,21 @@ def _load_countries() -> dict[str, str]:
     for line in text.splitlines():
         if line.strip() and not line.startswith("#"):
             alias, code = line.split("\t")
-            table[_fold(alias)] = code.strip()
-    return table
+            if alias.isascii():
+                table[_fold(alias)] = code.strip()
+            else:
+                native[_native(alias)] = code.strip()
+    return table, native
 
 
-_COUNTRIES = _load_countries()
+_COUNTRIES, _COUNTRIES_NATIVE = _load_countries()
 
 
 @lru_cache(maxsize=4096)
 def _nationality(text: str) -> str | None:
+    native = _COUNTRIES_NATIVE.get(_native(text))
+    if native:
+        return native
     folded = _fold(text)
     if folded.isdigit():
         folded = folded.zfill(3)
