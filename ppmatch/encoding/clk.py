@@ -23,6 +23,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from itertools import chain, islice, repeat
+from typing import Any, cast
 
 import numpy as np
 
@@ -91,6 +92,7 @@ class _FieldTable:
         self._fold_ocr = fold_ocr
         self._cache_size = cache_size
         self._max_rows = min(cache_size, _VALUE_TABLE_BYTES * 8 // filter_bits)
+        self._features: Callable[[list[Any]], tuple[np.ndarray, np.ndarray]]
         if spec.name == "date_of_birth":
             self._features = self._date_features
         elif spec.name in NAME_FIELDS and not any(
@@ -132,7 +134,7 @@ class _FieldTable:
             rows[new] = self._add_values([distinct[i] for i in new])
         return rows[codes]
 
-    def _add_values(self, values: list[FieldKey]) -> range:
+    def _add_values(self, values: list[FieldKey | None]) -> range:
         """Append the packed rows of new distinct values; returns their row numbers."""
         owners, features = self._features(values)
         self._hash_pending()
@@ -207,11 +209,12 @@ class _FieldTable:
         """(value index, feature id) pairs of q-gram-only text fields, vectorized per feature."""
         present = [index for index, value in enumerate(values) if value]
         tokens, token_owners = text_tokens(
-            self.spec.name, [values[i] for i in present], fold_ocr=self._fold_ocr
+            self.spec.name, [cast(str, values[i]) for i in present], fold_ocr=self._fold_ocr
         )
         owner_of = np.array(present, dtype=np.intp)[token_owners]
         owners, features = [np.zeros(0, np.intp)], [np.zeros(0, np.intp)]
         for number, feature in enumerate(self.spec.features):
+            assert isinstance(feature, QGramFeature)  # chosen for q-gram-only fields
             which, keys, rest = token_qgrams(tokens, feature)
             owners.append(owner_of[which])
             features.append(self._key_ids(number, keys, partial(qgram_feature, spec=feature)))
@@ -277,7 +280,7 @@ def keyed_values(key: bytes, features: Sequence[str], count: int, hash_name: str
     return values[:, :count].astype(np.intp)
 
 
-def _updated(base: hashlib._Hash, data: bytes) -> bytes:
+def _updated(base: Any, data: bytes) -> bytes:  # a hashlib or hmac object
     state = base.copy()
     state.update(data)
     return state.digest()

@@ -91,7 +91,8 @@ def segment(token: str, syllables: frozenset[str] = _SYLLABLES) -> list[str] | N
             piece = token[start:end]
             if head is not None and piece in syllables:
                 candidate = [*head, piece]
-                if best[end] is None or len(candidate) < len(best[end]):
+                current = best[end]
+                if current is None or len(candidate) < len(current):
                     best[end] = candidate
     return best[-1]
 

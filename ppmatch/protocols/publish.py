@@ -457,15 +457,15 @@ def write_database_file(
         for part in sorter.sorted_parts():
             count = len(part)
             # contiguous arrays go to pwrite as buffers, without a bytes copy
-            os.pwrite(descriptor, part.tags.astype(">u8"), tag_offset + done * TAG_SIZE)
+            os.pwrite(descriptor, part.tags.astype(">u8").data, tag_offset + done * TAG_SIZE)
             os.pwrite(
                 descriptor,
-                np.ascontiguousarray(part.entry_ids),
+                np.ascontiguousarray(part.entry_ids).data,
                 id_offset + done * ENTRY_ID_SIZE,
             )
             os.pwrite(
                 descriptor,
-                np.ascontiguousarray(part.labels),
+                np.ascontiguousarray(part.labels).data,
                 label_offset + done * header.label_size,
             )
             done += count
