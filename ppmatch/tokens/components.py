@@ -235,7 +235,8 @@ def _has_day(record: NormalizedRecord) -> bool:
 
 
 # Whether a component has a value, without computing it (phonetic codes and variant groups
-# are the expensive part of tokenizing, and a holder computes presence for every record).
+# are the expensive part of tokenizing). The tokenizer derives each record's mask while it
+# tokenizes; this is the independent definition the tests hold that mask to.
 _PRESENT: dict[str, Callable[[NormalizedRecord], bool]] = {
     "document_number": lambda r: bool(r.document_number),
     "nationality": lambda r: bool(r.nationality),
