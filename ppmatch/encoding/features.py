@@ -16,6 +16,7 @@ import jellyfish
 import numpy as np
 
 from ppmatch.encoding.schema import (
+    IDENTITY_FIELDS,
     DateFeature,
     ExactFeature,
     FieldSpec,
@@ -83,20 +84,9 @@ def value_getter(field: str) -> Callable[[NormalizedRecord], FieldKey | None]:
     """
     if field == "date_of_birth":
         return date_number
-    if field in _RECORD_FIELDS:
+    if field in IDENTITY_FIELDS:
         return attrgetter(field)
     return lambda record: record.extra.get(field)
-
-
-_RECORD_FIELDS = (
-    "given_names",
-    "surname",
-    "date_of_birth",
-    "sex",
-    "nationality",
-    "place_of_birth",
-    "document_number",
-)
 
 
 def value_tokens(

@@ -51,6 +51,11 @@ def _sorted_phonetic(record: NormalizedRecord, schema: LinkageSchema) -> list[st
     return [" ".join(sorted(codes))] if codes else []
 
 
+def _group_key(name: NormalizedName, index: int, token: str) -> str:
+    """The token's variant group, or the token itself when it has none."""
+    return name.groups[index] if index < len(name.groups) and name.groups[index] else token
+
+
 def _first_given(record: NormalizedRecord) -> tuple[str, ...]:
     spellings = name_token_spellings(record.given_names)
     return spellings[0] if spellings else ()
@@ -61,7 +66,7 @@ def _given_group(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
     for index, token in enumerate(name.tokens):
         if token in name.particles:
             continue
-        group = name.groups[index] if index < len(name.groups) and name.groups[index] else token
+        group = _group_key(name, index, token)
         return [group]
     return []
 
@@ -84,9 +89,7 @@ def _name_token_groups(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
     for name in (record.given_names, record.surname):
         for index, token in enumerate(name.tokens):
             if token not in name.particles:
-                keys.append(
-                    name.groups[index] if index < len(name.groups) and name.groups[index] else token
-                )
+                keys.append(_group_key(name, index, token))
     return _unique(keys)
 
 
@@ -99,9 +102,7 @@ def _first_names_pair(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
     for name in (record.given_names, record.surname):
         for index, token in enumerate(name.tokens):
             if token not in name.particles:
-                firsts.append(
-                    name.groups[index] if index < len(name.groups) and name.groups[index] else token
-                )
+                firsts.append(_group_key(name, index, token))
                 break
     return [" ".join(sorted(firsts))] if len(firsts) == 2 else []
 
@@ -112,7 +113,7 @@ def _sorted_groups(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
         for index, token in enumerate(name.tokens):
             if token in name.particles:
                 continue
-            group = name.groups[index] if index < len(name.groups) and name.groups[index] else token
+            group = _group_key(name, index, token)
             keys.append(group)
     return [" ".join(sorted(keys))] if keys else []
 
