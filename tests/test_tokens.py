@@ -128,6 +128,40 @@ def test_year_typo_keeps_the_month_day_rule():
     assert "phonetic_sorted_month_day" in shared and "phonetic_sorted_year" not in shared
 
 
+def test_surname_typo_keeps_an_end_of_the_surname_and_a_twin_shares_neither():
+    for typo in ("SCMMIDT", "SCHMIDY", "SHCMIDT", "SCHMDIT"):
+        shared = _shared_rules(person(), person(surname=(typo,)))
+        assert "fuzzy_surname_dob" in shared and "name_dob" not in shared
+    twin = person(given=("CLARA",), surname=("SCHMIDT",))
+    assert "fuzzy_surname_dob" not in _shared_rules(person(), twin)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    surname=st.text(alphabet="ABCDEFGHIJKLMNOPRSTUVWYZ", min_size=7, max_size=14),
+    position=st.integers(min_value=0),
+    letter=st.sampled_from("ABCDEFGHIJKLMNOPRSTUVWYZ"),
+)
+def test_one_substitution_in_a_long_surname_keeps_the_fuzzy_surname_rule(
+    surname, position, letter
+):
+    index = position % len(surname)
+    typo = surname[:index] + letter + surname[index + 1 :]
+    assert _rule_values(person(surname=(surname,)), "fuzzy_surname_dob") & _rule_values(
+        person(surname=(typo,)), "fuzzy_surname_dob"
+    )
+
+
+def test_transposed_document_digits_share_the_document_characters_rule_with_the_birth_date():
+    original = person(document_number="6889594")
+    transposed = person(document_number="6885994")
+    shared = _shared_rules(original, transposed)
+    assert "doc_characters_dob" in shared and "doc" not in shared
+    other_birth_date = replace(transposed, date_of_birth=PartialDate(1980, 5, 4))
+    assert "doc_characters_dob" not in _shared_rules(original, other_birth_date)
+    assert not _rule_values(replace(original, date_of_birth=PartialDate(1980)), "doc_characters_dob")
+
+
 def test_icao_alternatives_share_the_name_rule():
     umlaut = replace(person(), surname=name("MUELLER", alternatives={0: ("MUELLER", "MULLER")}))
     plain = replace(person(), surname=name("MULLER"))

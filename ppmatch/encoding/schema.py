@@ -42,6 +42,7 @@ NAME_FIELDS = frozenset({"given_names", "surname"})
 # the rule emits nothing. See ``ppmatch.tokens.components`` for the definitions.
 Component = Literal[
     "document_number",
+    "document_characters",
     "nationality",
     "sex",
     "dob",
@@ -58,6 +59,7 @@ Component = Literal[
     "given_phonetic",
     "given_prefix",
     "surname_prefix",
+    "surname_ends",
     "name_tokens_sorted",
     "name_groups_sorted",
     "name_token_group",

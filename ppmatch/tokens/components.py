@@ -159,6 +159,23 @@ def _name_prefixes(name: NormalizedName) -> list[str]:
     return _unique([spelling[:PREFIX_LETTERS] for spelling in spellings[0]]) if spellings else []
 
 
+def _name_ends(name: NormalizedName) -> list[str]:
+    """First and last three letters of the name's first token, marked, each spelling.
+
+    One typo leaves at least one end of a name of seven letters or more intact (COTEMAN /
+    COLEMAN keeps ``MAN``, SCMMIDT / SCHMIDT keeps ``IDT``); names of three letters or fewer
+    give the whole token once.
+    """
+    spellings = name_token_spellings(name)
+    ends = []
+    for spelling in spellings[0] if spellings else []:
+        if len(spelling) <= PREFIX_LETTERS:
+            ends.append(spelling)
+        else:
+            ends += [spelling[:PREFIX_LETTERS] + "-", "-" + spelling[-PREFIX_LETTERS:]]
+    return _unique(ends)
+
+
 def _birth_year(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
     date = record.date_of_birth
     return [f"{date.year:04d}"] if date is not None else []
@@ -181,8 +198,15 @@ def _document_number(record: NormalizedRecord, schema: LinkageSchema) -> list[st
     return [fold_document_number(value) if schema.document_ocr_folding else value]
 
 
+def _document_characters(record: NormalizedRecord, schema: LinkageSchema) -> list[str]:
+    """The document number's characters in sorted order: survives transposed digits, the most
+    common keying error (6889594 / 6885994), and on its own is far too coarse to be a key."""
+    return ["".join(sorted(value)) for value in _document_number(record, schema)]
+
+
 COMPONENTS: dict[str, ComponentFunction] = {
     "document_number": _document_number,
+    "document_characters": _document_characters,
     "nationality": lambda r, _: [r.nationality] if r.nationality else [],
     "sex": lambda r, _: [r.sex] if r.sex else [],
     "place_of_birth": lambda r, _: [r.place_of_birth] if r.place_of_birth else [],
@@ -199,6 +223,7 @@ COMPONENTS: dict[str, ComponentFunction] = {
     "given_group": _given_group,
     "given_prefix": lambda r, _: _name_prefixes(r.given_names),
     "surname_prefix": lambda r, _: _name_prefixes(r.surname),
+    "surname_ends": lambda r, _: _name_ends(r.surname),
     "given_phonetic": lambda r, s: _unique([phonetic(v, s.rule_phonetic) for v in _first_given(r)]),
     "name_tokens_sorted": _sorted_tokens,
     "name_groups_sorted": _sorted_groups,
@@ -240,6 +265,7 @@ def _has_day(record: NormalizedRecord) -> bool:
 # tokenizes; this is the independent definition the tests hold that mask to.
 _PRESENT: dict[str, Callable[[NormalizedRecord], bool]] = {
     "document_number": lambda r: bool(r.document_number),
+    "document_characters": lambda r: bool(r.document_number),
     "nationality": lambda r: bool(r.nationality),
     "sex": lambda r: bool(r.sex),
     "place_of_birth": lambda r: bool(r.place_of_birth),
@@ -253,6 +279,7 @@ _PRESENT: dict[str, Callable[[NormalizedRecord], bool]] = {
     "surname_token": _has_surname,
     "surname_phonetic": _has_surname,
     "surname_prefix": _has_surname,
+    "surname_ends": _has_surname,
     "given_first": _has_given,
     "given_group": _has_given,
     "given_phonetic": _has_given,
