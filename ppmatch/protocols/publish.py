@@ -16,7 +16,6 @@ so the buckets are balanced), then writes the sorted database file bucket by buc
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import os
 import struct
@@ -29,8 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ppmatch.crypto import MODE_VOPRF, OPRFServer, aead, shamir
-from ppmatch.crypto._sodium import libsodium
-from ppmatch.errors import CryptoError, InputError
+from ppmatch.errors import InputError
 from ppmatch.normalize import normalize_record
 from ppmatch.protocols.config import RECORD_REFERENCE_FIELD, ScreeningConfig
 from ppmatch.protocols.database import (
@@ -55,7 +53,7 @@ from ppmatch.tokens import Tokenizer
 
 # handle, the record's rule-presence mask (bit i: it emits rule i), number of shares in this label
 LABEL_HEADER = struct.Struct(">QIB")
-AEAD_OVERHEAD = 16
+AEAD_OVERHEAD = aead.TAG_SIZE
 
 
 def label_size(config: ScreeningConfig) -> int:
@@ -77,43 +75,8 @@ class PublishedChunk:
     evaluations: int = 0
 
 
-class LabelSealer:
-    """ChaCha20-Poly1305 (RFC 8439) sealing of fixed-size labels, one call per label.
-
-    Every label has its own key, so :func:`ppmatch.crypto.aead.seal` builds a cipher object per
-    label, which costs more than the encryption itself. This calls libsodium's IETF
-    ChaCha20-Poly1305 (the same construction, byte for byte; a test checks it against
-    ``aead.seal``/``aead.open``) with the sizes fixed up front.
-    """
-
-    def __init__(self, plaintext_size: int, associated_size: int) -> None:
-        self._encrypt = libsodium().crypto_aead_chacha20poly1305_ietf_encrypt
-        self._sizes = (plaintext_size, associated_size)
-        self._plaintext_size = ctypes.c_ulonglong(plaintext_size)
-        self._associated_size = ctypes.c_ulonglong(associated_size)
-        self._output = ctypes.c_char * (plaintext_size + AEAD_OVERHEAD)
-
-    def seal(self, key: bytes, nonce: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
-        if (len(plaintext), len(associated_data)) != self._sizes or len(key) != aead.KEY_SIZE:
-            raise CryptoError(
-                f"label sealing expects {self._sizes} plaintext/associated bytes and a "
-                f"{aead.KEY_SIZE}-byte key, got {len(plaintext)}, {len(associated_data)}, {len(key)}"
-            )
-        if len(nonce) != aead.NONCE_SIZE:
-            raise CryptoError(f"label nonce must be {aead.NONCE_SIZE} bytes, got {len(nonce)}")
-        output = self._output()
-        self._encrypt(
-            output,
-            None,
-            plaintext,
-            self._plaintext_size,
-            associated_data,
-            self._associated_size,
-            None,
-            nonce,
-            key,
-        )
-        return output.raw
+# Labels are fixed-size AEAD seals under one key per token; the protocol's name for the sealer.
+LabelSealer = aead.FixedSizeSealer
 
 
 class EntrySecretCache:
