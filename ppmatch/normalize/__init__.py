@@ -13,7 +13,7 @@ from ppmatch.normalize.dates import normalize_date
 from ppmatch.normalize.groups import name_group, phonetic_code
 from ppmatch.normalize.model import NormalizedName, NormalizedRecord, PartialDate
 from ppmatch.normalize.names import normalize_name
-from ppmatch.normalize.record import normalize_record, normalize_text
+from ppmatch.normalize.record import normalize_place, normalize_record, normalize_text
 
 __all__ = [
     "NormalizedName",
@@ -24,6 +24,7 @@ __all__ = [
     "normalize_document_number",
     "normalize_name",
     "normalize_nationality",
+    "normalize_place",
     "normalize_record",
     "normalize_sex",
     "normalize_text",

@@ -21,6 +21,7 @@ from ppmatch.normalize.cyrillic import detect_table
 from ppmatch.normalize.dates import normalize_date
 from ppmatch.normalize.model import NormalizedName, NormalizedRecord
 from ppmatch.normalize.names import name_tokens, normalize_name
+from ppmatch.normalize.places import canonical_place
 from ppmatch.normalize.values import as_text
 
 _NATIONAL_TABLES = {
@@ -41,6 +42,12 @@ def normalize_text(value: object) -> str | None:
     """A free-text field (place of birth, declared extras): name tokens joined by one space."""
     text = as_text(value)
     return _normalize_text(text) if text is not None else None
+
+
+def normalize_place(value: object) -> str | None:
+    """A place name as free text, then its canonical city name (BOMBAY -> MUMBAI)."""
+    text = normalize_text(value)
+    return canonical_place(text) if text is not None else None
 
 
 @lru_cache(maxsize=1 << 16)
@@ -128,7 +135,7 @@ def normalize_record(
         date_of_birth=normalize_date(raw.get("date_of_birth")),
         sex=normalize_sex(raw.get("sex")),
         nationality=nationality,
-        place_of_birth=normalize_text(raw.get("place_of_birth")),
+        place_of_birth=normalize_place(raw.get("place_of_birth")),
         document_number=normalize_document_number(raw.get("document_number")),
         extra=extra,
     )
