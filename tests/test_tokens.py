@@ -142,9 +142,7 @@ def test_surname_typo_keeps_an_end_of_the_surname_and_a_twin_shares_neither():
     position=st.integers(min_value=0),
     letter=st.sampled_from("ABCDEFGHIJKLMNOPRSTUVWYZ"),
 )
-def test_one_substitution_in_a_long_surname_keeps_the_fuzzy_surname_rule(
-    surname, position, letter
-):
+def test_one_substitution_in_a_long_surname_keeps_the_fuzzy_surname_rule(surname, position, letter):
     index = position % len(surname)
     typo = surname[:index] + letter + surname[index + 1 :]
     assert _rule_values(person(surname=(surname,)), "fuzzy_surname_dob") & _rule_values(
@@ -159,7 +157,9 @@ def test_transposed_document_digits_share_the_document_characters_rule_with_the_
     assert "doc_characters_dob" in shared and "doc" not in shared
     other_birth_date = replace(transposed, date_of_birth=PartialDate(1980, 5, 4))
     assert "doc_characters_dob" not in _shared_rules(original, other_birth_date)
-    assert not _rule_values(replace(original, date_of_birth=PartialDate(1980)), "doc_characters_dob")
+    assert not _rule_values(
+        replace(original, date_of_birth=PartialDate(1980)), "doc_characters_dob"
+    )
 
 
 def test_icao_alternatives_share_the_name_rule():
