@@ -504,22 +504,3 @@ def test_entry_secret_cache_evaluates_each_recent_value_once(config):
     # (a moves back from the previous generation; rotates again); then nothing (a and e move
     # back again)
     assert evaluated == [2, 2, 2, 0]
-
-
-def test_label_sealer_is_the_aead_of_the_crypto_layer():
-    import os
-
-    from ppmatch.crypto import aead
-    from ppmatch.errors import CryptoError
-    from ppmatch.protocols.publish import LabelSealer
-
-    sealer = LabelSealer(153, 60)
-    for _ in range(3):
-        key, nonce, body, ad = os.urandom(32), os.urandom(12), os.urandom(153), os.urandom(60)
-        sealed = sealer.seal(key, nonce, body, ad)
-        assert sealed == aead.seal(key, nonce, body, ad)
-        assert aead.open(key, nonce, sealed, ad) == body
-    with pytest.raises(CryptoError, match="plaintext"):
-        sealer.seal(key, nonce, body[:-1], ad)
-    with pytest.raises(CryptoError, match="nonce"):
-        sealer.seal(key, nonce[:8], body, ad)

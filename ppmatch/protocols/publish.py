@@ -75,10 +75,6 @@ class PublishedChunk:
     evaluations: int = 0
 
 
-# Labels are fixed-size AEAD seals under one key per token; the protocol's name for the sealer.
-LabelSealer = aead.FixedSizeSealer
-
-
 class EntrySecretCache:
     """Entry secrets (``tag || label_key``) of the token values this process has published.
 
@@ -141,7 +137,9 @@ class ChunkPublisher:
         )
         self.label_ad_prefix = label_associated_prefix(config.agreement_hash, config.epoch)
         plaintext_size = label_size(config) - AEAD_OVERHEAD
-        self.label_sealer = LabelSealer(plaintext_size, len(self.label_ad_prefix) + TAG_SIZE)
+        self.label_sealer = aead.FixedSizeSealer(
+            plaintext_size, len(self.label_ad_prefix) + TAG_SIZE
+        )
         # zero padding after a label's header and its ``k`` shares, so all labels are one size
         self.label_padding = [
             bytes(plaintext_size - LABEL_HEADER.size - k * shamir.SHARE_SIZE)
