@@ -238,7 +238,9 @@ class Holder(PooledParty):
                 )
             removed_handles.append(handle)
         cap = self.config.tokens_per_record
-        removed_ids = [self._secrets.entry_id(h, i) for h in removed_handles for i in range(cap)]
+        removed_ids = [
+            entry_id for h in removed_handles for entry_id in self._secrets.entry_ids(h, cap)
+        ]
         tables, payload_parts = [], []
         if add is not None:
             publisher = ChunkPublisher(self.config, self.oprf_key)

@@ -29,7 +29,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ppmatch.crypto import MODE_VOPRF, OPRFServer, aead, shamir
 from ppmatch.errors import InputError
-from ppmatch.normalize import normalize_record
 from ppmatch.protocols.config import RECORD_REFERENCE_FIELD, ScreeningConfig
 from ppmatch.protocols.database import (
     _DB_CONTEXT,
@@ -48,7 +47,7 @@ from ppmatch.protocols.derive import (
 )
 from ppmatch.protocols.payload import encode_payload, seal_payload
 from ppmatch.protocols.publish_seed import PublishRandomness
-from ppmatch.protocols.records import RecordChunk
+from ppmatch.protocols.records import RecordChunk, normalize_chunk
 from ppmatch.tokens import Tokenizer
 
 # handle, the record's rule-presence mask (bit i: it emits rule i), number of shares in this label
@@ -172,11 +171,7 @@ class ChunkPublisher:
         :func:`ppmatch.tokens.components.rule_presence_mask`, and what the querier derives
         from its own tokens).
         """
-        extra = self.config.schema.extra_fields
-        normalized = [
-            normalize_record(raw, record_id=record_id, extra_fields=extra)
-            for record_id, raw in zip(chunk.record_ids, chunk.identity, strict=True)
-        ]
+        normalized = normalize_chunk(chunk, self.config.schema.extra_fields)
         values: list[bytes] = []
         weights: list[int] = []
         counts: list[int] = []

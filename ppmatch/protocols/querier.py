@@ -24,7 +24,12 @@ from ppmatch.errors import CryptoError, ProtocolError
 from ppmatch.match import Candidate, PatternScorer, resolve_one_to_one
 from ppmatch.protocols.config import RECORD_REFERENCE_FIELD, ScreeningConfig
 from ppmatch.protocols.database import HolderDatabase
-from ppmatch.protocols.derive import entry_secrets, label_associated_data, tags_as_uint64
+from ppmatch.protocols.derive import (
+    TAG_SIZE,
+    EntrySecretDeriver,
+    label_associated_data,
+    tags_as_uint64,
+)
 from ppmatch.protocols.holder import PROOF_BATCH, check_binding
 from ppmatch.protocols.messages import (
     REQUEST_ID_SIZE,
@@ -258,7 +263,8 @@ class Querier(PooledParty):
         (common LSH bands), so per-hit Python objects are avoided after the label is opened."""
         config = self.config
         real = np.flatnonzero(pending.owner != DUMMY)
-        secrets_of = [entry_secrets(outputs[i], config.agreement_hash) for i in real]
+        digests = EntrySecretDeriver(config.agreement_hash).digests(outputs[i] for i in real)
+        secrets_of = [(digest[:TAG_SIZE], digest[TAG_SIZE:]) for digest in digests]
         tags = tags_as_uint64([tag for tag, _ in secrets_of])
         query_positions, entry_positions = database.lookup(tags)
         self.stats.tag_hits = len(query_positions)

@@ -18,7 +18,7 @@ import pandas as pd
 from ppmatch.encoding import LinkageSchema
 from ppmatch.errors import InputError
 from ppmatch.identity import IDENTITY_COLUMNS, RECORD_ID, RecordBatch, read_records
-from ppmatch.normalize import normalize_record
+from ppmatch.normalize import NormalizedRecord, normalize_record
 from ppmatch.tokens import Token, Tokenizer
 
 RecordSource: TypeAlias = str | os.PathLike[str] | pd.DataFrame | Iterable[RecordBatch]
@@ -67,13 +67,18 @@ def iter_chunks(
         yield RecordChunk(batch.source, batch.first_row, batch.record_ids, rows, batch.payload())
 
 
-def tokenize_chunk(tokenizer: Tokenizer, chunk: RecordChunk) -> list[list[Token]]:
-    """Normalize and tokenize; duplicate token values within a record are dropped."""
-    extra = tokenizer.schema.extra_fields
-    normalized = [
+def normalize_chunk(chunk: RecordChunk, extra_fields: Iterable[str]) -> list[NormalizedRecord]:
+    """The chunk's identity rows as normalized records, in order."""
+    extra = tuple(extra_fields)
+    return [
         normalize_record(raw, record_id=record_id, extra_fields=extra)
         for record_id, raw in zip(chunk.record_ids, chunk.identity, strict=True)
     ]
+
+
+def tokenize_chunk(tokenizer: Tokenizer, chunk: RecordChunk) -> list[list[Token]]:
+    """Normalize and tokenize; duplicate token values within a record are dropped."""
+    normalized = normalize_chunk(chunk, tokenizer.schema.extra_fields)
     result = []
     for tokens in tokenizer.tokenize_many(normalized):
         seen: set[bytes] = set()
