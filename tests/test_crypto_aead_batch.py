@@ -1,4 +1,5 @@
-"""aead.FixedSizeSealer: the bulk sealer is aead.seal byte for byte, and refuses wrong sizes."""
+"""aead.FixedSizeSealer / FixedSizeOpener: the bulk sealer and opener are aead.seal and aead.open
+byte for byte, the opener answers None where open raises, and both refuse wrong sizes."""
 
 from __future__ import annotations
 
@@ -70,6 +71,42 @@ def test_wrong_sizes_raise_crypto_error(
 def test_negative_sizes_are_refused() -> None:
     with pytest.raises(CryptoError, match="non-negative"):
         aead.FixedSizeSealer(-1, 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    key=st.binary(min_size=aead.KEY_SIZE, max_size=aead.KEY_SIZE),
+    nonce=st.binary(min_size=aead.NONCE_SIZE, max_size=aead.NONCE_SIZE),
+    plaintext=st.binary(max_size=300),
+    associated_data=st.binary(max_size=100),
+    flip=st.integers(min_value=0),
+)
+def test_fixed_size_opener_is_aead_open(
+    key: bytes, nonce: bytes, plaintext: bytes, associated_data: bytes, flip: int
+) -> None:
+    sealed = aead.seal(key, nonce, plaintext, associated_data)
+    opener = aead.FixedSizeOpener(len(plaintext), len(associated_data))
+    assert opener.sealed_size == len(sealed)
+    assert opener.open(key, nonce, sealed, associated_data) == plaintext
+    # any one flipped bit of the sealed message or the key: aead.open raises, the opener says None
+    position = flip % (len(sealed) * 8)
+    tampered = bytearray(sealed)
+    tampered[position // 8] ^= 1 << (position % 8)
+    assert opener.open(key, nonce, bytes(tampered), associated_data) is None
+    with pytest.raises(CryptoError):
+        aead.open(key, nonce, bytes(tampered), associated_data)
+    other_key = bytes([key[0] ^ 1]) + key[1:]
+    assert opener.open(other_key, nonce, sealed, associated_data) is None
+
+
+def test_opener_refuses_wrong_sizes() -> None:
+    opener = aead.FixedSizeOpener(40, 20)
+    with pytest.raises(CryptoError, match="56-byte sealed messages and 20-byte associated data"):
+        opener.open(bytes(32), bytes(12), bytes(55), bytes(20))
+    with pytest.raises(CryptoError, match="key must be 32 bytes, got 16"):
+        opener.open(bytes(16), bytes(12), bytes(56), bytes(20))
+    with pytest.raises(CryptoError, match="non-negative"):
+        aead.FixedSizeOpener(0, -1)
 
 
 def test_publish_reaches_libsodium_only_through_the_crypto_layer() -> None:

@@ -4,9 +4,10 @@ With ``nonce=None`` a random 12-byte nonce is generated and prepended to the cip
 usual case: keys here are per record or per token, but random nonces stay safe if one is
 reused); ``open`` with ``nonce=None`` reads it back from the front.
 
-:class:`FixedSizeSealer` is the same construction for bulk sealing of many small messages of
-one size under a fresh key each (the labels of a holder database), where building a
-``cryptography`` cipher object per key costs more than the encryption itself.
+:class:`FixedSizeSealer` and :class:`FixedSizeOpener` are the same construction for bulk
+sealing and opening of many small messages of one size under a fresh key each (the labels of a
+holder database), where building a ``cryptography`` cipher object per key costs more than the
+encryption itself.
 """
 
 from __future__ import annotations
@@ -63,6 +64,32 @@ def open(key: bytes, nonce: bytes | None, ciphertext: bytes, associated_data: by
         ) from None
 
 
+def _check_sizes(plaintext_size: int, associated_size: int) -> None:
+    if plaintext_size < 0 or associated_size < 0:
+        raise CryptoError(
+            f"AEAD sizes must be non-negative, got plaintext {plaintext_size}, "
+            f"associated data {associated_size}"
+        )
+
+
+def _raise_size_error(
+    role: str,
+    what: str,
+    sizes: tuple[int, int, int, int],
+    key: bytes,
+    nonce: bytes,
+    data: bytes,
+    associated_data: bytes,
+) -> NoReturn:
+    if len(key) != KEY_SIZE:
+        raise CryptoError(f"AEAD key must be {KEY_SIZE} bytes, got {len(key)}")
+    _check_nonce(nonce)
+    raise CryptoError(
+        f"this AEAD {role} {sizes[2]}-byte {what} and {sizes[3]}-byte associated data, "
+        f"got {len(data)} and {len(associated_data)}"
+    )
+
+
 class FixedSizeSealer:
     """:func:`seal` with an explicit nonce, for many messages of one fixed size.
 
@@ -75,11 +102,7 @@ class FixedSizeSealer:
     """
 
     def __init__(self, plaintext_size: int, associated_size: int) -> None:
-        if plaintext_size < 0 or associated_size < 0:
-            raise CryptoError(
-                f"AEAD sealer sizes must be non-negative, got plaintext {plaintext_size}, "
-                f"associated data {associated_size}"
-            )
+        _check_sizes(plaintext_size, associated_size)
         self._encrypt = libsodium().crypto_aead_chacha20poly1305_ietf_encrypt
         self.plaintext_size = plaintext_size
         self.associated_size = associated_size
@@ -92,7 +115,9 @@ class FixedSizeSealer:
     def seal(self, key: bytes, nonce: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
         """``ciphertext || tag`` of ``plaintext``, bound to ``associated_data``."""
         if (len(key), len(nonce), len(plaintext), len(associated_data)) != self._sizes:
-            self._raise_size_error(key, nonce, plaintext, associated_data)
+            _raise_size_error(
+                "sealer takes", "plaintexts", self._sizes, key, nonce, plaintext, associated_data
+            )
         output = self._output()
         self._encrypt(
             output,
@@ -107,14 +132,43 @@ class FixedSizeSealer:
         )
         return output.raw
 
-    def _raise_size_error(
-        self, key: bytes, nonce: bytes, plaintext: bytes, associated_data: bytes
-    ) -> NoReturn:
-        if len(key) != KEY_SIZE:
-            raise CryptoError(f"AEAD key must be {KEY_SIZE} bytes, got {len(key)}")
-        _check_nonce(nonce)
-        raise CryptoError(
-            f"this AEAD sealer takes {self.plaintext_size}-byte plaintexts and "
-            f"{self.associated_size}-byte associated data, got {len(plaintext)} and "
-            f"{len(associated_data)}"
+
+class FixedSizeOpener:
+    """:func:`open` with an explicit nonce, for many sealed messages of one fixed size.
+
+    The querier opens one label per tag hit, millions in a large batch; most hits are its own
+    tokens, a few are 64-bit tag collisions that must simply not open. So a failure returns
+    ``None`` instead of raising, and one opening is one libsodium call (byte for byte the
+    RFC 8439 construction of :func:`open`). Every argument must be ``bytes``.
+    """
+
+    def __init__(self, plaintext_size: int, associated_size: int) -> None:
+        _check_sizes(plaintext_size, associated_size)
+        self._decrypt = libsodium().crypto_aead_chacha20poly1305_ietf_decrypt
+        self.plaintext_size = plaintext_size
+        self.associated_size = associated_size
+        self.sealed_size = plaintext_size + TAG_SIZE
+        self._sizes = (KEY_SIZE, NONCE_SIZE, self.sealed_size, associated_size)
+        self._sealed_length = ctypes.c_ulonglong(self.sealed_size)
+        self._associated_length = ctypes.c_ulonglong(associated_size)
+        self._output = ctypes.c_char * max(plaintext_size, 1)
+
+    def open(self, key: bytes, nonce: bytes, sealed: bytes, associated_data: bytes) -> bytes | None:
+        """The plaintext, or ``None`` if the key, nonce, data or associated data differ."""
+        if (len(key), len(nonce), len(sealed), len(associated_data)) != self._sizes:
+            _raise_size_error(
+                "opener takes", "sealed messages", self._sizes, key, nonce, sealed, associated_data
+            )
+        output = self._output()
+        failed = self._decrypt(
+            output,
+            None,
+            None,
+            sealed,
+            self._sealed_length,
+            associated_data,
+            self._associated_length,
+            nonce,
+            key,
         )
+        return None if failed else output.raw[: self.plaintext_size]

@@ -107,15 +107,15 @@ class PatternScorer:
         ``pseudo_candidates`` candidates at ``pseudo_log2_odds`` are added to the batch, so a
         batch of a few candidates stays near that prior instead of running to either end.
         """
-        log_ratio = np.clip(np.asarray(scores, dtype=float) - self.offset, -60.0, 60.0) * np.log(
-            2.0
-        )
+        # scores come from a few distinct patterns: iterate over distinct values and counts
+        values, counts = np.unique(np.asarray(scores, dtype=float), return_counts=True)
+        log_ratio = np.clip(values - self.offset, -60.0, 60.0) * np.log(2.0)
         pseudo_matches = pseudo_candidates / (1.0 + 2.0**-pseudo_log2_odds)
         prevalence = 0.01
         for _ in range(iterations):
             odds = np.log(prevalence / (1.0 - prevalence))
             posterior = 1.0 / (1.0 + np.exp(-np.clip(log_ratio + odds, -60.0, 60.0)))
-            share = (posterior.sum() + pseudo_matches) / (len(log_ratio) + pseudo_candidates)
+            share = (posterior @ counts + pseudo_matches) / (counts.sum() + pseudo_candidates)
             prevalence = float(np.clip(share, 1e-9, 1 - 1e-9))
         return float(np.log2(prevalence / (1.0 - prevalence)))
 

@@ -98,12 +98,8 @@ class HolderSecrets:
         return result
 
 
-def label_associated_data(agreement_hash: bytes, epoch: int, tag: bytes) -> bytes:
-    return label_associated_prefix(agreement_hash, epoch) + tag
-
-
 def label_associated_prefix(agreement_hash: bytes, epoch: int) -> bytes:
-    """Everything of a label's associated data before its tag (fixed per database)."""
+    """A label's associated data is this prefix (fixed per database) followed by its tag."""
     return b"ppmatch label v1" + agreement_hash + struct.pack(">I", epoch)
 
 

@@ -13,7 +13,6 @@ import hashlib
 import os
 import secrets
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +26,7 @@ from ppmatch.protocols.database import HolderDatabase
 from ppmatch.protocols.derive import (
     TAG_SIZE,
     EntrySecretDeriver,
-    label_associated_data,
+    label_associated_prefix,
     tags_as_uint64,
 )
 from ppmatch.protocols.holder import PROOF_BATCH, check_binding
@@ -46,6 +45,8 @@ from ppmatch.protocols.wire import list_to_rows, rows_to_list
 from ppmatch.tokens.components import rules_in_mask
 
 DUMMY = -1
+# label hits gathered and opened per block (bounds the copy of the mapped label table)
+OPEN_BLOCK = 65_536
 
 
 @dataclass
@@ -287,28 +288,16 @@ class Querier(PooledParty):
         vocabulary = max(len(pending.rule_ids), 1)
         band_hits = np.unique(pair_index[is_band] * vocabulary + rule[is_band]) // vocabulary
         band_count = np.bincount(band_hits, minlength=len(pair_keys))
-        rules_of: dict[int, set[str]] = defaultdict(set)
-        for pair, rule_index in zip(
-            pair_index[~is_band].tolist(), rule[~is_band].tolist(), strict=True
-        ):
-            rules_of[pair].add(pending.rule_ids[rule_index])
+        rule_masks = self._rule_masks(pending, pair_index, rule, is_band, len(pair_keys))
         present = self._present_masks(pending, bodies, pair_index, pair_keys, len(handle_values))
-        schema_rules = config.schema.rule_ids
-        cache: dict[tuple[frozenset[str], int, int], float] = {}
-        scores = np.empty(len(pair_keys), dtype=float)
-        for pair, (count, mask) in enumerate(
-            zip(band_count.tolist(), present.tolist(), strict=True)
-        ):
-            key = (frozenset(rules_of.get(pair, ())), count, mask)
-            if key not in cache:
-                cache[key] = self.scorer.score(key[0], count, rules_in_mask(mask, schema_rules))
-            scores[pair] = cache[key]
+        scores = self._pattern_scores(rule_masks, band_count, present)
         # The weights carry over between data sets, the share of true matches among candidates
         # does not: shift the batch's scores to its own estimated prior (capped).
         scores = self.scorer.calibrate(scores)
         # Candidates below the review threshold are never reported, and one-to-one resolution is
         # greedy by score, so dropping them first cannot change the reported rows.
         floor = min(self.scorer.review_threshold, self.scorer.match_threshold)
+        schema_rules = config.schema.rule_ids
         kept = np.flatnonzero(scores >= floor)
         pair_owner, pair_handle = np.divmod(pair_keys[kept], len(handle_values))
         candidates = [
@@ -316,7 +305,7 @@ class Querier(PooledParty):
                 pending.record_ids[record],
                 f"{int(handle_values[handle]):016x}",
                 float(scores[pair]),
-                tuple(sorted(rules_of.get(pair, ()))),
+                tuple(sorted(rules_in_mask(int(rule_masks[pair]), schema_rules))),
                 int(band_count[pair]),
             )
             for pair, record, handle in zip(
@@ -351,6 +340,54 @@ class Querier(PooledParty):
             records=len(pending.record_ids),
         )
 
+    def _vocabulary_bits(self, pending: PendingQuery) -> np.ndarray:
+        """Per entry of the batch's rule vocabulary its schema-order bit (0 for bands)."""
+        bit = {rule_id: 1 << i for i, rule_id in enumerate(self.config.schema.rule_ids)}
+        return np.array([bit.get(r, 0) for r in pending.rule_ids] or [0], np.int64)
+
+    def _rule_masks(
+        self,
+        pending: PendingQuery,
+        pair_index: np.ndarray,
+        rule: np.ndarray,
+        is_band: np.ndarray,
+        pair_count: int,
+    ) -> np.ndarray:
+        """Per candidate pair, the rules whose tokens it shares, as a schema-order bit mask."""
+        masks = np.zeros(pair_count, dtype=np.int64)
+        np.bitwise_or.at(
+            masks, pair_index[~is_band], self._vocabulary_bits(pending)[rule[~is_band]]
+        )
+        return masks
+
+    def _pattern_scores(
+        self, rule_masks: np.ndarray, band_count: np.ndarray, present: np.ndarray
+    ) -> np.ndarray:
+        """Scores of all pairs, each distinct pattern (shared rules, bands, rules both
+        records emit) scored once: a large batch has millions of pairs but few patterns."""
+        if len(rule_masks) == 0:
+            return np.empty(0, dtype=float)
+        # both masks fit 32 bits (the schema allows at most 32 rules): one 64-bit key for the
+        # rule part, then the band count on top of the distinct rule parts
+        rule_keys, rule_inverse = np.unique(
+            rule_masks.astype(np.uint64) << np.uint64(32) | present.astype(np.uint64),
+            return_inverse=True,
+        )
+        counts = band_count.astype(np.int64)
+        width = int(counts.max()) + 1
+        patterns, inverse = np.unique(rule_inverse.ravel() * width + counts, return_inverse=True)
+        schema_rules = self.config.schema.rule_ids
+        pattern_scores = []
+        for pattern in patterns.tolist():
+            rule_key, count = divmod(pattern, width)
+            shared, both = divmod(int(rule_keys[rule_key]), 1 << 32)
+            pattern_scores.append(
+                self.scorer.score(
+                    rules_in_mask(shared, schema_rules), count, rules_in_mask(both, schema_rules)
+                )
+            )
+        return np.array(pattern_scores)[inverse.ravel()]
+
     def _present_masks(
         self,
         pending: PendingQuery,
@@ -361,8 +398,7 @@ class Querier(PooledParty):
     ) -> np.ndarray:
         """Per candidate pair, the rules both records emit, as a schema-order bit mask: the
         traveler's from its own tokens, the holder record's from the mask in its labels."""
-        bit = {rule_id: 1 << i for i, rule_id in enumerate(self.config.schema.rule_ids)}
-        vocabulary_bits = np.array([bit.get(r, 0) for r in pending.rule_ids] or [0], np.int64)
+        vocabulary_bits = self._vocabulary_bits(pending)
         own = np.flatnonzero((pending.owner != DUMMY) & ~pending.is_band)
         querier_masks = np.zeros(len(pending.record_ids), dtype=np.int64)
         np.bitwise_or.at(querier_masks, pending.owner[own], vocabulary_bits[pending.rule[own]])
@@ -383,22 +419,30 @@ class Querier(PooledParty):
         config = self.config
         labels = database.entries.labels
         entry_ids = database.entries.entry_ids
-        plaintext_size = labels.shape[1] - aead.TAG_SIZE
+        sealed_size, id_size = labels.shape[1], entry_ids.shape[1]
+        prefix = label_associated_prefix(config.agreement_hash, config.epoch)
+        open_label = aead.FixedSizeOpener(sealed_size - aead.TAG_SIZE, len(prefix) + TAG_SIZE).open
+        keys = [key for _, key in secrets_of]
+        associated = [prefix + tag for tag, _ in secrets_of]
         opened: list[int] = []
         bodies: list[bytes] = []
-        for q, e in zip(query_positions.tolist(), entry_positions.tolist(), strict=True):
-            tag, label_key = secrets_of[q]
-            try:
-                body = aead.open(
-                    label_key,
-                    entry_ids[e].tobytes(),
-                    labels[e].tobytes(),
-                    label_associated_data(config.agreement_hash, config.epoch, tag),
+        # gathered from the (memory-mapped) tables a block at a time: one copy per block
+        # instead of two array views per hit, and bounded memory however many hits there are
+        for start in range(0, len(query_positions), OPEN_BLOCK):
+            block = entry_positions[start : start + OPEN_BLOCK]
+            ids = entry_ids[block].tobytes()
+            sealed = labels[block].tobytes()
+            for offset, q in enumerate(query_positions[start : start + OPEN_BLOCK].tolist()):
+                body = open_label(
+                    keys[q],
+                    ids[offset * id_size : (offset + 1) * id_size],
+                    sealed[offset * sealed_size : (offset + 1) * sealed_size],
+                    associated[q],
                 )
-            except CryptoError:
-                continue  # a 64-bit tag collision with another token: not ours
-            opened.append(q)
-            bodies.append(body)
+                if body is not None:  # None: a 64-bit tag collision with another token
+                    opened.append(q)
+                    bodies.append(body)
+        plaintext_size = sealed_size - aead.TAG_SIZE
         rows = np.frombuffer(b"".join(bodies), dtype=np.uint8).reshape(len(bodies), plaintext_size)
         return np.asarray(opened, dtype=np.int64), rows
 
