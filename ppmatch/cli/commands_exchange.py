@@ -438,8 +438,26 @@ WorkOpt = Annotated[
 ]
 
 
-def _query_work(work: Path | None, party: str) -> Path:
-    return work or Path(f"{party}-query")
+MatchesOutOpt = Annotated[Path, typer.Option("--out", help="Matches CSV to write.")]
+TravelersOpt = Annotated[Path, typer.Option("--travelers", help="Traveler records (CSV/Parquet).")]
+PublishedOpt = Annotated[Path, typer.Option("--database", help="The holder's published database.")]
+
+
+def _querier_side(
+    agreement: Path,
+    keys: Path,
+    party: str,
+    passphrase_file: Path | None,
+    work: Path | None,
+    workers: int,
+):
+    """The querier's role, work directory (created private) and side for one command."""
+    from ppmatch.exchange.querier_side import QuerierSide
+
+    role = _role(agreement, keys, party, passphrase_file)
+    work_dir = work or Path(f"{party}-query")
+    work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return role, work_dir, QuerierSide(role, work_dir / "audit.jsonl", workers=workers)
 
 
 @query_app.command("prepare")
@@ -447,8 +465,8 @@ def query_prepare(
     agreement: AgreementOpt,
     keys: KeysOpt,
     party: PartyOpt,
-    travelers: Annotated[Path, typer.Option("--travelers", help="Traveler records (CSV/Parquet).")],
-    database: Annotated[Path, typer.Option("--database", help="The holder's published database.")],
+    travelers: TravelersOpt,
+    database: PublishedOpt,
     out: Annotated[Path, typer.Option("--out", help="Request bundle to send to the holder.")],
     work: WorkOpt = None,
     workers: WorkersOpt = 1,
@@ -457,12 +475,7 @@ def query_prepare(
     """Blind the travelers' tokens into a signed request bundle (secrets stay in --work)."""
     from dataclasses import asdict
 
-    from ppmatch.exchange.querier_side import QuerierSide
-
-    role = _role(agreement, keys, party, passphrase_file)
-    work_dir = _query_work(work, party)
-    work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    side = QuerierSide(role, work_dir / "audit.jsonl", workers=workers)
+    _, work_dir, side = _querier_side(agreement, keys, party, passphrase_file, work, workers)
     _emit({"request": str(out), **asdict(side.prepare(travelers, database, out, work_dir))})
 
 
@@ -472,8 +485,8 @@ def query_finish(
     keys: KeysOpt,
     party: PartyOpt,
     response: Annotated[Path, typer.Option("--response", help="Response bundle from the holder.")],
-    database: Annotated[Path, typer.Option("--database", help="The holder's published database.")],
-    out: Annotated[Path, typer.Option("--out", help="Matches CSV to write.")],
+    database: PublishedOpt,
+    out: MatchesOutOpt,
     work: WorkOpt = None,
     workers: WorkersOpt = 1,
     passphrase_file: PassOpt = None,
@@ -481,11 +494,7 @@ def query_finish(
     """Verify the holder's response and write the matches (payloads only past the threshold)."""
     from dataclasses import asdict
 
-    from ppmatch.exchange.querier_side import QuerierSide
-
-    role = _role(agreement, keys, party, passphrase_file)
-    work_dir = _query_work(work, party)
-    side = QuerierSide(role, work_dir / "audit.jsonl", workers=workers)
+    _, work_dir, side = _querier_side(agreement, keys, party, passphrase_file, work, workers)
     _emit({"matches_file": str(out), **asdict(side.finish(response, work_dir, database, out))})
 
 
@@ -512,8 +521,8 @@ def query_run(
     keys: KeysOpt,
     party: PartyOpt,
     server: Annotated[str, typer.Option("--server", help="Holder service URL (https://...).")],
-    travelers: Annotated[Path, typer.Option("--travelers", help="Traveler records (CSV/Parquet).")],
-    out: Annotated[Path, typer.Option("--out", help="Matches CSV to write.")],
+    travelers: TravelersOpt,
+    out: MatchesOutOpt,
     tls_cert: Annotated[Path, typer.Option("--tls-cert", help="Client certificate (PEM).")],
     tls_key: Annotated[Path, typer.Option("--tls-key", help="Client private key (PEM).")],
     server_ca: Annotated[Path, typer.Option("--server-ca", help="CA of the holder's server.")],
@@ -530,14 +539,10 @@ def query_run(
     """Prepare, evaluate over mutual-TLS HTTPS, and finish in one command (resumable)."""
     from dataclasses import asdict
 
-    from ppmatch.exchange.querier_side import QuerierSide
     from ppmatch.transport.client import HolderClient, client_ssl_context
     from ppmatch.transport.online import run_online_query
 
-    role = _role(agreement, keys, party, passphrase_file)
-    work_dir = _query_work(work, party)
-    work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    side = QuerierSide(role, work_dir / "audit.jsonl", workers=workers)
+    role, work_dir, side = _querier_side(agreement, keys, party, passphrase_file, work, workers)
     context = client_ssl_context(tls_cert, tls_key, server_ca, key_password=role.passphrase)
     with HolderClient(
         server, context, server_fingerprints=role.partner.tls_fingerprints, retries=retries
