@@ -126,13 +126,10 @@ class _AnonymousMemory:
         return round(self.peak_kb / 1024, 1)
 
 
-ANONYMOUS_MEMORY: _AnonymousMemory | None = None
-
-
-def _peak_rss_mb() -> dict:
+def _peak_rss_mb(memory: _AnonymousMemory | None = None) -> dict:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    anonymous = ANONYMOUS_MEMORY.stop() if ANONYMOUS_MEMORY else None
+    anonymous = memory.stop() if memory else None
     return {
         "peak_rss_mb": round(own, 1),
         "peak_anonymous_mb": anonymous,
@@ -155,7 +152,9 @@ def _config(data: Path):
     )
 
 
-def phase_publish(data: Path, workers: int, spill_limit_mb: int) -> dict:
+def phase_publish(
+    data: Path, workers: int, spill_limit_mb: int, memory: _AnonymousMemory | None = None
+) -> dict:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from ppmatch.protocols import Holder
@@ -182,11 +181,11 @@ def phase_publish(data: Path, workers: int, spill_limit_mb: int) -> dict:
         "records_per_s": round(stats.records / seconds, 1),
         "spilled_to_disk": stats.spilled,
         "database_bytes": (data / "holder.ppmdb").stat().st_size,
-        **_peak_rss_mb(),
+        **_peak_rss_mb(memory),
     }
 
 
-def phase_query(data: Path, workers: int) -> dict:
+def phase_query(data: Path, workers: int, memory: _AnonymousMemory | None = None) -> dict:
     import pandas as pd
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -227,7 +226,7 @@ def phase_query(data: Path, workers: int) -> dict:
         "request_bytes": len(request),
         "response_bytes": len(response),
         "accuracy": accuracy(result.to_frame().to_dict("records"), truth),
-        **_peak_rss_mb(),
+        **_peak_rss_mb(memory),
     }
 
 
@@ -463,12 +462,11 @@ def main() -> None:
         print(json.dumps(raw_bound(args.seconds)))
         return
     if args.phase:
-        global ANONYMOUS_MEMORY
-        ANONYMOUS_MEMORY = _AnonymousMemory()
+        memory = _AnonymousMemory()
         report = (
-            phase_publish(args.data, workers, args.spill_limit_mb)
+            phase_publish(args.data, workers, args.spill_limit_mb, memory)
             if args.phase == "publish"
-            else phase_query(args.data, workers)
+            else phase_query(args.data, workers, memory)
         )
         print(json.dumps(report))
         return
