@@ -19,6 +19,7 @@ from ppmatch.encoding.schema import DisclosureSpec, LshSpec, RuleSpec, RuleWeigh
 from ppmatch.errors import (
     AgreementError,
     BudgetExceeded,
+    CryptoError,
     InputError,
     IntegrityError,
     PpmatchError,
@@ -504,3 +505,36 @@ def test_entry_secret_cache_evaluates_each_recent_value_once(config):
     # (a moves back from the previous generation; rotates again); then nothing (a and e move
     # back again)
     assert evaluated == [2, 2, 2, 0]
+
+
+def test_pipelined_proof_batches_give_the_same_rows_and_name_a_bad_batch(
+    config, felons, published, monkeypatch
+):
+    """With small proof batches the querier opens one batch's labels while the workers
+    finalize the next: the rows equal the single-batch run, and a corrupted proof in a middle
+    batch stops the query with that batch named (no result from the verified batches)."""
+    from ppmatch.protocols import holder as holder_module
+    from ppmatch.protocols import querier as querier_module
+
+    holder, database = published
+    travelers = travelers_from(felons, list(range(0, 40, 2)))
+    single = run_query(config, holder, database, travelers).to_frame()
+    batch = 96  # 20 travelers x 32 padded elements: 7 proof batches
+    monkeypatch.setattr(holder_module, "PROOF_BATCH", batch)
+    monkeypatch.setattr(querier_module, "PROOF_BATCH", batch)
+    pipelined = run_query(config, holder, database, travelers, workers=2)
+    pd.testing.assert_frame_equal(
+        single.drop(columns="score"), pipelined.to_frame().drop(columns="score")
+    )
+    assert np.allclose(single.score, pipelined.to_frame().score)
+
+    querier = Querier(config, workers=2)
+    request = querier.prepare(travelers)
+    response = holder.evaluate(request.to_bytes())
+    assert len(response.proofs) == 7
+    proofs = list(response.proofs)
+    proofs[3] = bytes([proofs[3][0] ^ 1]) + proofs[3][1:]
+    forged = dataclasses.replace(response, proofs=tuple(proofs))
+    with pytest.raises(CryptoError, match=r"proof 3 \(elements 288\.\.383\) does not verify"):
+        querier.finish(forged.to_bytes(), database)
+    querier.close()

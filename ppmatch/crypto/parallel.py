@@ -19,7 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
 from ppmatch.crypto.oprf import (
@@ -155,14 +155,21 @@ class BatchRunner:
         step = max(MIN_CHUNK, min(self.chunk_size, per_chunk))
         return [(begin, min(begin + step, size)) for begin in range(0, size, step)]
 
-    def _run(self, size: int, task: Callable[..., Any], make_args: Callable[[int, int], tuple]):
-        """Results of ``task`` per slice, in order; serial when the pool would not pay."""
+    def _submit(
+        self, size: int, task: Callable[..., Any], make_args: Callable[[int, int], tuple]
+    ) -> list[Future]:
+        """Futures of ``task`` per slice, in order; done at once when the pool would not pay."""
         if self.workers == 1 or size < self.min_parallel_batch:
-            return [task(*make_args(0, size))]
+            done: Future = Future()
+            done.set_result(task(*make_args(0, size)))
+            return [done]
         self.start()
         assert self._pool is not None
-        futures = [self._pool.submit(task, *make_args(b, e)) for b, e in self._slices(size)]
-        return [future.result() for future in futures]
+        return [self._pool.submit(task, *make_args(b, e)) for b, e in self._slices(size)]
+
+    def _run(self, size: int, task: Callable[..., Any], make_args: Callable[[int, int], tuple]):
+        """Results of ``task`` per slice, in order."""
+        return [future.result() for future in self._submit(size, task, make_args)]
 
     def blind(
         self,
@@ -231,6 +238,19 @@ class BatchRunner:
         proof: bytes | None = None,
     ) -> list[bytes]:
         """Parallel :meth:`OPRFClient.finalize_batch`; outputs only after the proof verifies."""
+        return self.submit_finalize(client, inputs, blinds, evaluated, blinded, proof).result()
+
+    def submit_finalize(
+        self,
+        client: OPRFClient,
+        inputs: Sequence[bytes],
+        blinds: Sequence[bytes],
+        evaluated: Sequence[bytes],
+        blinded: Sequence[bytes],
+        proof: bytes | None = None,
+    ) -> FinalizeJob:
+        """Start :meth:`finalize` in the workers and return at once, so the caller can work
+        on an earlier batch's outputs meanwhile; the job's ``result()`` verifies the proof."""
         check_batch_size(len(inputs), client.mode)
         sizes = {len(inputs), len(blinds), len(evaluated)}
         verify = client.mode == MODE_VOPRF and len(inputs) > 0
@@ -243,7 +263,7 @@ class BatchRunner:
         seed = client._seed if verify else None
         inputs, blinds, evaluated = list(inputs), list(blinds), list(evaluated)
         own_blinded = list(blinded) if verify else None
-        parts = self._run(
+        futures = self._submit(
             len(inputs),
             _finalize_task,
             lambda b, e: (
@@ -257,8 +277,22 @@ class BatchRunner:
                 b,
             ),
         )
-        if verify:
-            client.verify([p[1][0] for p in parts], [p[1][1] for p in parts], proof or b"")
+        return FinalizeJob(client, futures, proof if verify else None)
+
+
+class FinalizeJob:
+    """A finalize batch under way in the workers."""
+
+    def __init__(self, client: OPRFClient, futures: list[Future], proof: bytes | None) -> None:
+        self._client = client
+        self._futures = futures
+        self._proof = proof
+
+    def result(self) -> list[bytes]:
+        """The OPRF outputs, once the batch's proof verifies (else :class:`CryptoError`)."""
+        parts = [future.result() for future in self._futures]
+        if self._proof is not None:
+            self._client.verify([p[1][0] for p in parts], [p[1][1] for p in parts], self._proof)
         return _concat(p[0] for p in parts)
 
 

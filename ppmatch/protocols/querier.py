@@ -13,12 +13,13 @@ import hashlib
 import os
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from ppmatch.crypto import MODE_VOPRF, OPRFClient, aead, get_suite, shamir
-from ppmatch.crypto.parallel import available_cores
+from ppmatch.crypto.parallel import FinalizeJob, available_cores
 from ppmatch.errors import CryptoError, ProtocolError
 from ppmatch.match import Candidate, PatternScorer, resolve_one_to_one
 from ppmatch.protocols.config import RECORD_REFERENCE_FIELD, ScreeningConfig
@@ -223,57 +224,95 @@ class Querier(PooledParty):
             raise ProtocolError(
                 f"evaluation response: proof batch {response.proof_batch} is not {PROOF_BATCH}"
             )
-        outputs = self._finalize(pending, response, database.public_key)
+        elements, bodies = self._finalize_and_open(pending, response, database)
         del self._pending[response.request_id]
-        result = self._screen(pending, outputs, database)
+        result = self._screen(pending, elements, bodies, database)
         self.stats.finish_seconds = time.perf_counter() - started
         return result
 
-    def _finalize(
-        self, pending: PendingQuery, response: EvaluationResponse, public_key: bytes
-    ) -> list[bytes]:
-        client = OPRFClient(self.config.suite, mode=MODE_VOPRF, server_public_key=public_key)
+    def _finalize_and_open(
+        self, pending: PendingQuery, response: EvaluationResponse, database: HolderDatabase
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Request positions of the labels that open and their plaintexts, proof batch by
+        proof batch: while the workers finalize one batch, this process looks up and opens
+        the labels of the batch before it (whose proof has verified)."""
+        client = OPRFClient(
+            self.config.suite, mode=MODE_VOPRF, server_public_key=database.public_key
+        )
         evaluated = rows_to_list(response.elements)
         blinded = rows_to_list(pending.blinded)
-        outputs: list[bytes] = []
         runner = self._batch_runner()
-        for batch, start in enumerate(range(0, len(evaluated), PROOF_BATCH)):
-            end = start + PROOF_BATCH
+        self.stats.tag_hits = self.stats.labels_opened = 0
+        positions: list[np.ndarray] = []
+        bodies: list[np.ndarray] = []
+
+        def proof_error(batch: int, start: int, end: int, error: CryptoError) -> CryptoError:
+            return CryptoError(
+                f"evaluation response: proof {batch} (elements {start}..{end - 1}) "
+                f"does not verify against the holder database's public key: {error}"
+            )
+
+        def open_finished(batch: int, start: int, end: int, job: FinalizeJob) -> None:
             try:
-                outputs.extend(
-                    runner.finalize(
-                        client,
-                        pending.inputs[start:end],
-                        pending.blinds[start:end],
-                        evaluated[start:end],
-                        blinded[start:end],
-                        response.proofs[batch],
-                    )
+                outputs = job.result()
+            except CryptoError as error:
+                raise proof_error(batch, start, end, error) from None
+            opened, rows = self._open_batch(pending, start, outputs, database)
+            positions.append(opened)
+            bodies.append(rows)
+
+        running: deque[tuple[int, int, int, FinalizeJob]] = deque()
+        for batch, start in enumerate(range(0, len(evaluated), PROOF_BATCH)):
+            end = min(start + PROOF_BATCH, len(evaluated))
+            try:
+                job = runner.submit_finalize(
+                    client,
+                    pending.inputs[start:end],
+                    pending.blinds[start:end],
+                    evaluated[start:end],
+                    blinded[start:end],
+                    response.proofs[batch],
                 )
             except CryptoError as error:
-                raise CryptoError(
-                    f"evaluation response: proof {batch} (elements {start}..{min(end, len(evaluated)) - 1}) "
-                    f"does not verify against the holder database's public key: {error}"
-                ) from None
-        return outputs
+                raise proof_error(batch, start, end, error) from None
+            running.append((batch, start, end, job))
+            if len(running) > 1:
+                open_finished(*running.popleft())
+        while running:
+            open_finished(*running.popleft())
+        plaintext_size = database.entries.labels.shape[1] - aead.TAG_SIZE
+        return (
+            np.concatenate(positions) if positions else np.zeros(0, np.int64),
+            np.concatenate(bodies) if bodies else np.zeros((0, plaintext_size), np.uint8),
+        )
+
+    def _open_batch(
+        self, pending: PendingQuery, start: int, outputs: list[bytes], database: HolderDatabase
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Look up the tags of one batch's real elements and open the labels they hit."""
+        real = np.flatnonzero(pending.owner[start : start + len(outputs)] != DUMMY)
+        digests = EntrySecretDeriver(self.config.agreement_hash).digests(
+            outputs[i] for i in real.tolist()
+        )
+        secrets_of = [(digest[:TAG_SIZE], digest[TAG_SIZE:]) for digest in digests]
+        query_positions, entry_positions = database.lookup(
+            tags_as_uint64([tag for tag, _ in secrets_of])
+        )
+        self.stats.tag_hits += len(query_positions)
+        opened, rows = self._open_labels(secrets_of, query_positions, entry_positions, database)
+        self.stats.labels_opened += len(opened)
+        return start + real[opened], rows
 
     def _screen(
-        self, pending: PendingQuery, outputs: list[bytes], database: HolderDatabase
+        self,
+        pending: PendingQuery,
+        elements: np.ndarray,
+        bodies: np.ndarray,
+        database: HolderDatabase,
     ) -> ScreeningResult:
-        """Columnar from lookup to candidates: a batch can hit millions of holder entries
-        (common LSH bands), so per-hit Python objects are avoided after the label is opened."""
+        """Columnar from opened labels to candidates: a batch can hit millions of holder
+        entries (common LSH bands), so per-hit Python objects are avoided."""
         config = self.config
-        real = np.flatnonzero(pending.owner != DUMMY)
-        digests = EntrySecretDeriver(config.agreement_hash).digests(outputs[i] for i in real)
-        secrets_of = [(digest[:TAG_SIZE], digest[TAG_SIZE:]) for digest in digests]
-        tags = tags_as_uint64([tag for tag, _ in secrets_of])
-        query_positions, entry_positions = database.lookup(tags)
-        self.stats.tag_hits = len(query_positions)
-        opened_positions, bodies = self._open_labels(
-            secrets_of, query_positions, entry_positions, database
-        )
-        self.stats.labels_opened = len(opened_positions)
-        elements = real[opened_positions]
         handles = np.ascontiguousarray(bodies[:, :8]).view(">u8").ravel().astype(np.uint64)
         handle_values, handle_index = np.unique(handles, return_inverse=True)
         payloads = self._disclose(bodies, handle_values, handle_index, database)
