@@ -70,9 +70,9 @@ def split(
     shares = []
     for x in range(1, n + 1):
         y = 0
-        for coefficient in reversed(coefficients):  # Horner
-            y = (y * x + coefficient) % PRIME
-        shares.append(Share(t, x, y))
+        for coefficient in reversed(coefficients):  # Horner; x < 256 keeps y near 2^256 * x^t
+            y = y * x + coefficient
+        shares.append(Share(t, x, y % PRIME))
     return shares
 
 
