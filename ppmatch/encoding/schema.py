@@ -228,11 +228,50 @@ class FamilySpec(_Strict):
     none_weight: float = Field(default=0.0, ge=-100.0, le=100.0)
 
 
+class InteractionWeight(_Strict):
+    """A log2 weight added when every rule in ``when`` is in its listed state.
+
+    Rules built from the same fields agree and disagree together, so the sum of per-rule
+    weights under-counts some joint states: first names agreeing with the birth month and day
+    *and* with the place of birth is stronger evidence than each rule's weight, fitted in the
+    presence of the other, says. An interaction adds a weight for one such joint state.
+    ``min_bands`` adds a shared-band condition.
+
+    Only evidence in one direction is joined, with the matching sign: all rules ``agree``
+    (bands allowed) and ``weight >= 0``, or all ``disagree`` (no bands) and ``weight <= 0``.
+    So agreeing on a rule or sharing a band never lowers a score and a disagreement never
+    raises one, whatever the weights: a property to audit, not to trust to the fitting data.
+    """
+
+    when: dict[str, Literal["agree", "disagree"]] = Field(min_length=1, max_length=4)
+    min_bands: int = Field(default=0, ge=0, le=64)
+    weight: float = Field(default=0.0, ge=-100.0, le=100.0)
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> InteractionWeight:
+        states = set(self.when.values())
+        if len(states) > 1:
+            raise ValueError("when: mixes agree and disagree; join evidence of one direction")
+        if states == {"agree"} and self.weight < 0:
+            raise ValueError("weight: an interaction of agreements must not be negative")
+        if states == {"disagree"} and (self.weight > 0 or self.min_bands):
+            raise ValueError(
+                "weight: an interaction of disagreements must not be positive nor need bands"
+            )
+        return self
+
+    @property
+    def sign(self) -> float:
+        """+1 for joint agreement, -1 for joint disagreement: the fitted weight's sign."""
+        return 1.0 if "agree" in self.when.values() else -1.0
+
+
 class ScoringSpec(_Strict):
     """Token-pattern scoring: FS log2 weights of rule families, single rules and shared bands.
 
     ``families`` are multi-level comparisons over correlated rules; ``rule_weights`` give a
-    rule outside any family its own agree/disagree weights. ``band_weights[i]`` is the log2
+    rule outside any family its own agree/disagree weights; ``interactions`` add a weight for
+    a joint state of a few rules. ``band_weights[i]`` is the log2
     likelihood ratio of sharing exactly ``i`` bands (the last entry covers ``i`` and more).
     Scores at or above ``match_threshold`` are matches (if the payload key was reconstructed),
     at or above ``review_threshold`` reviews. ``prior_log2_odds`` is the match:non-match odds
@@ -245,6 +284,7 @@ class ScoringSpec(_Strict):
     families: tuple[FamilySpec, ...] = ()
     rule_weights: dict[str, RuleWeights] = Field(default_factory=dict)
     band_weights: tuple[float, ...] = ()
+    interactions: tuple[InteractionWeight, ...] = Field(default=(), max_length=64)
     match_threshold: float = Field(default=10.0, ge=-1000.0, le=1000.0)
     review_threshold: float = Field(default=5.0, ge=-1000.0, le=1000.0)
     prior_log2_odds: float | None = Field(default=None, ge=-60.0, le=60.0)
@@ -327,6 +367,10 @@ class LinkageSchema(_Strict):
                     f"scoring.families.{f_index}: rule {sorted(members & scored)[0]!r} is scored twice"
                 )
             scored |= members
+        for i_index, interaction in enumerate(self.scoring.interactions):
+            for rule_id in interaction.when:
+                if rule_id not in rule_ids:
+                    raise ValueError(f"scoring.interactions.{i_index}.when: no rule {rule_id!r}")
         if self.lsh.bands and len(self.scoring.band_weights) > self.lsh.bands + 1:
             raise ValueError("scoring.band_weights: more entries than lsh.bands + 1")
         return self

@@ -21,6 +21,7 @@ import numpy as np
 
 from ppmatch.encoding.schema import (
     FamilySpec,
+    InteractionWeight,
     LevelWeight,
     LinkageSchema,
     RuleWeights,
@@ -207,15 +208,27 @@ def fit_em(
 BAND_STEPS = (1, 2, 3, 4, 6, 10)
 
 
-def _logistic_design(table: PatternTable, bands: int) -> tuple[np.ndarray, list[int]]:
-    """Columns: agree per rule, disagree per rule (both emit, none shared), band steps."""
+def _logistic_design(
+    table: PatternTable, bands: int, interactions: tuple[InteractionWeight, ...] = ()
+) -> tuple[np.ndarray, list[int]]:
+    """Columns: agree per rule, disagree per rule (both emit, none shared), band steps, then
+    one indicator per interaction (all its rule states hold and enough bands are shared)."""
     if table.present is None:
         raise InputError("fitting the scorer: the pattern table has no rule presence")
     steps = [k for k in BAND_STEPS if k <= bands]
+    column = {rule_id: i for i, rule_id in enumerate(table.rule_ids)}
+    disagree = table.present & ~table.rules
+    joint = np.ones((len(table), len(interactions)), dtype=bool)
+    for index, interaction in enumerate(interactions):
+        joint[:, index] = table.band_count >= interaction.min_bands
+        for rule_id, state in interaction.when.items():
+            states = table.rules if state == "agree" else disagree
+            joint[:, index] &= states[:, column[rule_id]]
     columns = [
         table.rules,
-        table.present & ~table.rules,
+        disagree,
         np.stack([table.band_count >= k for k in steps], axis=1).reshape(len(table), len(steps)),
+        joint,
     ]
     return np.concatenate(columns, axis=1).astype(float), steps
 
@@ -252,14 +265,22 @@ def fit_logistic(
     (agreeing or sharing more bands never lowers a score, a disagreement never raises it,
     ``missing`` is the zero point): a weight fitted against its sign on synthetic data would
     be an artefact of the generator's correlations, not something to carry to real records.
-    Weights are log2 odds; ``offset`` holds the intercept.
+    The schema's ``interactions`` (joint agreement or joint disagreement of a few rules) are
+    refitted jointly, with the sign of their direction. Weights are log2 odds; ``offset``
+    holds the intercept.
     """
     is_match = np.asarray(is_match, dtype=bool)
     if is_match.sum() == 0 or (~is_match).sum() == 0:
         raise InputError("fitting the scorer: need both matching and non-matching candidate pairs")
-    design, steps = _logistic_design(table, schema.lsh.bands)
+    # interactions over rules the table has (a table of a rule subset fits that subset)
+    interactions = tuple(
+        i for i in schema.scoring.interactions if set(i.when) <= set(table.rule_ids)
+    )
+    design, steps = _logistic_design(table, schema.lsh.bands, interactions)
     rules = len(table.rule_ids)
-    sign = np.r_[np.ones(rules), -np.ones(rules), np.ones(len(steps))]
+    sign = np.r_[
+        np.ones(rules), -np.ones(rules), np.ones(len(steps)), [i.sign for i in interactions]
+    ]
     fixed = np.zeros(design.shape[1], dtype=bool)
     while True:
         weights = _newton_logistic(design, is_match.astype(float), l2, fixed)
@@ -269,7 +290,8 @@ def fit_logistic(
         fixed |= wrong
     bits = weights / np.log(2.0)
     agree, disagree = bits[1 : 1 + rules], bits[1 + rules : 1 + 2 * rules]
-    step_weights = dict(zip(steps, bits[1 + 2 * rules :], strict=True))
+    first_joint = 1 + 2 * rules + len(steps)
+    step_weights = dict(zip(steps, bits[1 + 2 * rules : first_joint], strict=True))
     band_weights = tuple(
         round(float(sum(w for k, w in step_weights.items() if k <= count)), 4)
         for count in range(schema.lsh.bands + 1)
@@ -282,6 +304,10 @@ def fit_logistic(
             for rule_id, a, d in zip(table.rule_ids, agree, disagree, strict=True)
         },
         band_weights=band_weights,
+        interactions=tuple(
+            interaction.model_copy(update={"weight": round(float(w), 4)})
+            for interaction, w in zip(interactions, bits[first_joint:], strict=True)
+        ),
     )
 
 

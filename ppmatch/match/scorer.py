@@ -4,7 +4,8 @@ After the protocol the querier knows, per pair (its record, a holder record hand
 of its rule tokens hit that holder record and how many LSH bands they share. The score is a
 Fellegi-Sunter log2 likelihood ratio over that pattern: a multi-level weight per family of
 correlated rules (the strongest level reached), agree/disagree weights for single rules and a
-weight for the number of shared bands, all stored in the schema so both parties can audit them.
+weight for the number of shared bands, plus interaction weights for a few joint rule states,
+all stored in the schema so both parties can audit them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ class Candidate:
     band_count: int
 
 
+def _state(rule_id: str, matched: frozenset[str], both: frozenset[str] | None) -> str:
+    """``agree``, ``disagree`` (both emit it, none shared; or presence unknown) or ``missing``."""
+    if rule_id in matched:
+        return "agree"
+    return "disagree" if both is None or rule_id in both else "missing"
+
+
 class PatternScorer:
     """Fellegi-Sunter score and decision of a matched-token pattern under a schema."""
 
@@ -64,6 +72,10 @@ class PatternScorer:
             for family in scoring.families
         ]
         self._band_weights = scoring.band_weights
+        self._interactions = [
+            (tuple(interaction.when.items()), interaction.min_bands, interaction.weight)
+            for interaction in scoring.interactions
+        ]
 
     def band_weight(self, band_count: int) -> float:
         if not self._band_weights:
@@ -92,6 +104,13 @@ class PatternScorer:
                     total += delta
         for levels, none_weight in self._families:
             total += next((w for rules, w in levels if rules <= matched), none_weight)
+        if self._interactions:
+            both = None if present is None else frozenset(present)
+            for when, min_bands, weight in self._interactions:
+                if band_count >= min_bands and all(
+                    _state(rule_id, matched, both) == state for rule_id, state in when
+                ):
+                    total += weight
         return total
 
     def batch_prior_log2_odds(
