@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from ppmatch.encoding import LinkageSchema
 from ppmatch.encoding.schema import InteractionWeight, RuleWeights, ScoringSpec
-from ppmatch.errors import SchemaError
-from ppmatch.match import PatternScorer, PatternTable, fit_logistic
+from ppmatch.errors import InputError, SchemaError
+from ppmatch.match import PatternScorer, PatternTable, fit_logistic, select_interactions
 
 
 def _scorer(*interactions: InteractionWeight) -> PatternScorer:
@@ -127,3 +127,51 @@ def test_default_scoring_is_monotone_in_every_rule_and_in_bands(states, bands, f
     assert by_state["agree"] >= by_state["missing"] - slack
     assert by_state["missing"] >= by_state["disagree"] - slack
     assert score(states, bands + 1) >= score(states, bands) - slack
+
+
+def _joint_disagreement_table(seed: int, matches: int = 1500, non_matches: int = 15000):
+    """Three rules; true pairs lose one of ``doc``/``name_dob`` now and then but never both,
+    non-matches lose both. ``place`` is independent evidence with no joint effect."""
+    rng = np.random.default_rng(seed)
+    labels = np.r_[np.ones(matches, bool), np.zeros(non_matches, bool)]
+    agree = np.zeros((len(labels), 3), dtype=bool)
+    agree[labels, :2] = True
+    one_lost = labels & (rng.random(len(labels)) < 0.4)
+    lost = rng.integers(0, 2, len(labels))
+    agree[one_lost, lost[one_lost]] = False
+    stray = ~labels & (rng.random(len(labels)) < 0.1)
+    agree[stray, lost[stray]] = True
+    agree[:, 2] = rng.random(len(labels)) < np.where(labels, 0.8, 0.1)
+    bands = rng.integers(0, 2, len(labels))
+    index = np.arange(len(labels))
+    rules = ("doc", "name_dob", "dob_place")
+    table = PatternTable(index, index, rules, agree, bands, bands.copy(), np.ones_like(agree))
+    return table, labels
+
+
+def test_select_interactions_finds_the_joint_disagreement_on_held_out_data():
+    folds = [_joint_disagreement_table(seed) for seed in (11, 12)]
+    terms = select_interactions(
+        [t for t, _ in folds], [y for _, y in folds], LinkageSchema.default(), max_terms=3
+    )
+    assert terms[0].when == {"doc": "disagree", "name_dob": "disagree"}
+    assert all(term.weight == 0.0 for term in terms)  # weights are fit_logistic's job
+    assert len(terms) <= 3
+
+
+def test_select_interactions_needs_two_data_sets_with_the_same_rules():
+    table, labels = _joint_disagreement_table(13, 200, 2000)
+    schema = LinkageSchema.default()
+    with pytest.raises(InputError, match="two or more"):
+        select_interactions([table], [labels], schema)
+    other = PatternTable(
+        table.querier_index,
+        table.holder_index,
+        ("doc", "name_dob", "first_names_place"),
+        table.rules,
+        table.band_count,
+        table.shares,
+        table.present,
+    )
+    with pytest.raises(InputError, match="different rules"):
+        select_interactions([table, other], [labels, labels], schema)

@@ -234,17 +234,25 @@ def _logistic_design(
 
 
 def _newton_logistic(
-    design: np.ndarray, labels: np.ndarray, l2: float, fixed: np.ndarray
+    design: np.ndarray,
+    labels: np.ndarray,
+    l2: float,
+    fixed: np.ndarray,
+    counts: np.ndarray | None = None,
 ) -> np.ndarray:
-    """L2-regularised logistic regression by Newton steps; ``fixed`` columns stay at zero."""
+    """L2-regularised logistic regression by Newton steps; ``fixed`` columns stay at zero.
+
+    ``counts``: how many pairs each row stands for (rows of identical patterns pooled).
+    """
     x = np.concatenate([np.ones((len(design), 1)), design[:, ~fixed]], axis=1)
+    counts = np.ones(len(design)) if counts is None else np.asarray(counts, dtype=float)
     penalty = np.full(x.shape[1], l2)
     penalty[0] = 0.0  # the intercept is not shrunk
     w = np.zeros(x.shape[1])
     for _ in range(100):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30.0, 30.0)))
-        gradient = x.T @ (p - labels) + penalty * w
-        hessian = (x * (p * (1.0 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        gradient = x.T @ (counts * (p - labels)) + penalty * w
+        hessian = (x * (counts * p * (1.0 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if np.abs(step).max() < 1e-7:
@@ -253,6 +261,56 @@ def _newton_logistic(
     full[0] = w[0]
     full[1:][~fixed] = w[1:]
     return full
+
+
+def unique_patterns(
+    table: PatternTable, is_match: np.ndarray, bands: int
+) -> tuple[PatternTable, np.ndarray, np.ndarray]:
+    """Pool pairs of one pattern and label (bands capped at ``bands``): rows and their counts.
+
+    A few hundred distinct patterns stand for ~10^5 candidate pairs, so fits run on those.
+    """
+    if table.present is None:
+        raise InputError("fitting the scorer: the pattern table has no rule presence")
+    capped = np.minimum(table.band_count, bands)
+    key = np.concatenate(
+        [table.rules, table.present, capped[:, None] > np.arange(bands), is_match[:, None]], axis=1
+    )
+    rows, first, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
+    pooled = PatternTable(
+        table.querier_index[first],
+        table.holder_index[first],
+        table.rule_ids,
+        table.rules[first],
+        capped[first],
+        table.shares[first],
+        table.present[first],
+    )
+    return pooled, rows[:, -1].astype(bool), counts.astype(float)
+
+
+def fit_signed(
+    table: PatternTable,
+    is_match: np.ndarray,
+    counts: np.ndarray,
+    bands: int,
+    interactions: tuple[InteractionWeight, ...],
+    l2: float,
+) -> tuple[np.ndarray, list[int]]:
+    """Natural-log weights (intercept first) of the design, each column's sign enforced by an
+    active set: a weight fitted against its sign is pinned at zero and the rest refitted."""
+    design, steps = _logistic_design(table, bands, interactions)
+    rules = len(table.rule_ids)
+    sign = np.r_[
+        np.ones(rules), -np.ones(rules), np.ones(len(steps)), [i.sign for i in interactions]
+    ]
+    fixed = np.zeros(design.shape[1], dtype=bool)
+    while True:
+        weights = _newton_logistic(design, is_match.astype(float), l2, fixed, counts)
+        wrong = (weights[1:] * sign < 0) & ~fixed
+        if not wrong.any():
+            return weights, steps
+        fixed |= wrong
 
 
 def fit_logistic(
@@ -276,18 +334,9 @@ def fit_logistic(
     interactions = tuple(
         i for i in schema.scoring.interactions if set(i.when) <= set(table.rule_ids)
     )
-    design, steps = _logistic_design(table, schema.lsh.bands, interactions)
+    table, is_match, counts = unique_patterns(table, is_match, schema.lsh.bands)
+    weights, steps = fit_signed(table, is_match, counts, schema.lsh.bands, interactions, l2)
     rules = len(table.rule_ids)
-    sign = np.r_[
-        np.ones(rules), -np.ones(rules), np.ones(len(steps)), [i.sign for i in interactions]
-    ]
-    fixed = np.zeros(design.shape[1], dtype=bool)
-    while True:
-        weights = _newton_logistic(design, is_match.astype(float), l2, fixed)
-        wrong = (weights[1:] * sign < 0) & ~fixed
-        if not wrong.any():
-            break
-        fixed |= wrong
     bits = weights / np.log(2.0)
     agree, disagree = bits[1 : 1 + rules], bits[1 + rules : 1 + 2 * rules]
     first_joint = 1 + 2 * rules + len(steps)
