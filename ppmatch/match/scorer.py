@@ -94,23 +94,21 @@ class PatternScorer:
         is not shared scores ``disagree`` if both emit it and ``missing`` otherwise.
         """
         matched = frozenset(rule_ids)
+        both = None if present is None else frozenset(present)
         total = self.offset + self._disagree_total + self.band_weight(band_count)
         for rule_id in matched:
             total += self._delta.get(rule_id, 0.0)
-        if present is not None:
-            both = frozenset(present)
+        if both is not None:
             for rule_id, delta in self._missing_delta.items():
                 if rule_id not in matched and rule_id not in both:
                     total += delta
         for levels, none_weight in self._families:
             total += next((w for rules, w in levels if rules <= matched), none_weight)
-        if self._interactions:
-            both = None if present is None else frozenset(present)
-            for when, min_bands, weight in self._interactions:
-                if band_count >= min_bands and all(
-                    _state(rule_id, matched, both) == state for rule_id, state in when
-                ):
-                    total += weight
+        for when, min_bands, weight in self._interactions:
+            if band_count >= min_bands and all(
+                _state(rule_id, matched, both) == state for rule_id, state in when
+            ):
+                total += weight
         return total
 
     def batch_prior_log2_odds(
