@@ -175,3 +175,20 @@ def test_select_interactions_needs_two_data_sets_with_the_same_rules():
     )
     with pytest.raises(InputError, match="different rules"):
         select_interactions([table, other], [labels, labels], schema)
+
+
+def test_a_schema_without_interactions_keeps_the_hash_it_had_before_they_existed():
+    """Agreements and databases sign the schema hash: adding the (empty) setting must not
+    change the canonical JSON of a schema written before it, while a schema that uses it
+    hashes it like every other setting."""
+    scoring = ScoringSpec(rule_weights={"doc": RuleWeights(agree=10.0, disagree=-4.0)})
+    plain = LinkageSchema.default().with_scoring(scoring)
+    assert b"interactions" not in plain.canonical_json()
+    assert LinkageSchema.from_json(plain.canonical_json()) == plain
+    joint = InteractionWeight(when={"doc": "agree", "name_dob": "agree"}, weight=1.0)
+    used = LinkageSchema.default().with_scoring(
+        scoring.model_copy(update={"interactions": (joint,)})
+    )
+    assert b'"interactions":[{' in used.canonical_json()
+    assert used.hash() != plain.hash()
+    assert LinkageSchema.from_json(used.canonical_json()) == used

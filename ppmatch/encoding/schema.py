@@ -378,9 +378,16 @@ class LinkageSchema(_Strict):
     # ---- serialization -------------------------------------------------------------------
 
     def canonical_json(self) -> bytes:
-        """Sorted-key, whitespace-free JSON of every setting (defaults included): what is hashed."""
+        """Sorted-key, whitespace-free JSON of every setting (defaults included): what is hashed.
+
+        A setting added in a later version is left out while it is empty, so a schema written
+        before it existed keeps its hash (and its signed agreements and databases stay valid).
+        """
+        settings = self.model_dump(mode="json")
+        if not settings["scoring"]["interactions"]:
+            del settings["scoring"]["interactions"]
         return json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+            settings, sort_keys=True, separators=(",", ":"), ensure_ascii=True
         ).encode()
 
     def hash(self) -> str:
