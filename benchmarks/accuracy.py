@@ -315,15 +315,7 @@ def labeled_scoring(
     F-beta after one-to-one resolution within each data set."""
     tables = [table for _, table in fitting]
     labels = np.concatenate([fitting_labels(data, table) for data, table in fitting])
-    pooled = PatternTable(
-        np.concatenate([t.querier_index for t in tables]),
-        np.concatenate([t.holder_index for t in tables]),
-        tables[0].rule_ids,
-        np.concatenate([t.rules for t in tables]),
-        np.concatenate([t.band_count for t in tables]),
-        np.concatenate([t.shares for t in tables]),
-        np.concatenate([t.present for t in tables]) if tables[0].present is not None else None,
-    )
+    pooled = PatternTable.concat(tables)
     scoring = fit_logistic(pooled, labels, schema)
     scorer = PatternScorer(schema.with_scoring(scoring))
     resolved_scores, correct, all_scores = [], [], []

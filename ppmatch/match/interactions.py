@@ -56,16 +56,7 @@ def _log_loss(
 
 
 def _pool(folds: Sequence[_Fold]) -> _Fold:
-    tables = [f[0] for f in folds]
-    table = PatternTable(
-        np.concatenate([t.querier_index for t in tables]),
-        np.concatenate([t.holder_index for t in tables]),
-        tables[0].rule_ids,
-        np.concatenate([t.rules for t in tables]),
-        np.concatenate([t.band_count for t in tables]),
-        np.concatenate([t.shares for t in tables]),
-        np.concatenate([t.present for t in tables]),
-    )
+    table = PatternTable.concat([f[0] for f in folds])
     return table, np.concatenate([f[1] for f in folds]), np.concatenate([f[2] for f in folds])
 
 

@@ -41,6 +41,21 @@ class PatternTable:
             return None
         return tuple(r for r, both in zip(self.rule_ids, self.present[pair], strict=True) if both)
 
+    @classmethod
+    def concat(cls, tables: Sequence[PatternTable]) -> PatternTable:
+        """Several data sets' candidate pairs as one table (indices stay per data set)."""
+        return cls(
+            np.concatenate([t.querier_index for t in tables]),
+            np.concatenate([t.holder_index for t in tables]),
+            tables[0].rule_ids,
+            np.concatenate([t.rules for t in tables]),
+            np.concatenate([t.band_count for t in tables]),
+            np.concatenate([t.shares for t in tables]),
+            None
+            if any(t.present is None for t in tables)
+            else np.concatenate([t.present for t in tables]),
+        )
+
     def subset(self, mask: np.ndarray) -> PatternTable:
         return PatternTable(
             self.querier_index[mask],
