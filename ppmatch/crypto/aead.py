@@ -64,12 +64,20 @@ def open(key: bytes, nonce: bytes | None, ciphertext: bytes, associated_data: by
         ) from None
 
 
-def _check_sizes(plaintext_size: int, associated_size: int) -> None:
-    if plaintext_size < 0 or associated_size < 0:
-        raise CryptoError(
-            f"AEAD sizes must be non-negative, got plaintext {plaintext_size}, "
-            f"associated data {associated_size}"
-        )
+class _FixedSizes:
+    """The message sizes a bulk sealer or opener is built for, and their C length arguments."""
+
+    def __init__(self, plaintext_size: int, associated_size: int) -> None:
+        if plaintext_size < 0 or associated_size < 0:
+            raise CryptoError(
+                f"AEAD sizes must be non-negative, got plaintext {plaintext_size}, "
+                f"associated data {associated_size}"
+            )
+        self.plaintext_size = plaintext_size
+        self.associated_size = associated_size
+        self.sealed_size = plaintext_size + TAG_SIZE
+        self._plaintext_length = ctypes.c_ulonglong(plaintext_size)
+        self._associated_length = ctypes.c_ulonglong(associated_size)
 
 
 def _raise_size_error(
@@ -90,7 +98,7 @@ def _raise_size_error(
     )
 
 
-class FixedSizeSealer:
+class FixedSizeSealer(_FixedSizes):
     """:func:`seal` with an explicit nonce, for many messages of one fixed size.
 
     Calls libsodium's IETF ChaCha20-Poly1305 (the same RFC 8439 construction, so the output is
@@ -102,14 +110,9 @@ class FixedSizeSealer:
     """
 
     def __init__(self, plaintext_size: int, associated_size: int) -> None:
-        _check_sizes(plaintext_size, associated_size)
+        super().__init__(plaintext_size, associated_size)
         self._encrypt = libsodium().crypto_aead_chacha20poly1305_ietf_encrypt
-        self.plaintext_size = plaintext_size
-        self.associated_size = associated_size
-        self.sealed_size = plaintext_size + TAG_SIZE
         self._sizes = (KEY_SIZE, NONCE_SIZE, plaintext_size, associated_size)
-        self._plaintext_length = ctypes.c_ulonglong(plaintext_size)
-        self._associated_length = ctypes.c_ulonglong(associated_size)
         self._output = ctypes.c_char * self.sealed_size
 
     def seal(self, key: bytes, nonce: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
@@ -133,7 +136,7 @@ class FixedSizeSealer:
         return output.raw
 
 
-class FixedSizeOpener:
+class FixedSizeOpener(_FixedSizes):
     """:func:`open` with an explicit nonce, for many sealed messages of one fixed size.
 
     The querier opens one label per tag hit, millions in a large batch; most hits are its own
@@ -143,14 +146,10 @@ class FixedSizeOpener:
     """
 
     def __init__(self, plaintext_size: int, associated_size: int) -> None:
-        _check_sizes(plaintext_size, associated_size)
+        super().__init__(plaintext_size, associated_size)
         self._decrypt = libsodium().crypto_aead_chacha20poly1305_ietf_decrypt
-        self.plaintext_size = plaintext_size
-        self.associated_size = associated_size
-        self.sealed_size = plaintext_size + TAG_SIZE
         self._sizes = (KEY_SIZE, NONCE_SIZE, self.sealed_size, associated_size)
         self._sealed_length = ctypes.c_ulonglong(self.sealed_size)
-        self._associated_length = ctypes.c_ulonglong(associated_size)
         self._output = ctypes.c_char * max(plaintext_size, 1)
 
     def open(self, key: bytes, nonce: bytes, sealed: bytes, associated_data: bytes) -> bytes | None:
