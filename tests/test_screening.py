@@ -537,4 +537,33 @@ def test_pipelined_proof_batches_give_the_same_rows_and_name_a_bad_batch(
     forged = dataclasses.replace(response, proofs=tuple(proofs))
     with pytest.raises(CryptoError, match=r"proof 3 \(elements 288\.\.383\) does not verify"):
         querier.finish(forged.to_bytes(), database)
+
+    # a holder with workers queues each proof batch before waiting on the one before it
+    parallel_holder = Holder(
+        config, oprf_key=holder.oprf_key, signing_key=Ed25519PrivateKey.generate(), workers=2
+    )
+    parallel = parallel_holder.evaluate(request.to_bytes())
+    parallel_holder.close()
+    assert np.array_equal(parallel.elements, response.elements) and len(parallel.proofs) == 7
+    rows = querier.finish(parallel.to_bytes(), database).to_frame()
     querier.close()
+    pd.testing.assert_frame_equal(single.drop(columns="score"), rows.drop(columns="score"))
+
+
+def test_chunked_prepare_blinds_while_tokenizing_and_keeps_the_rows(config, felons, published):
+    """Chunks of 7 travelers are blinded in the workers while the next is tokenized, then
+    shuffled: the same rows as one in-process chunk, every blinded element distinct, and a
+    request over the agreed element cap is refused before it is sent."""
+    holder, database = published
+    travelers = travelers_from(felons, list(range(1, 60, 3)))
+    single = run_query(config, holder, database, travelers).to_frame()
+    querier = Querier(config, workers=2, chunk_rows=7)
+    request = querier.prepare(travelers)
+    rows = querier.finish(holder.evaluate(request.to_bytes()).to_bytes(), database).to_frame()
+    querier.close()
+    pd.testing.assert_frame_equal(single.drop(columns="score"), rows.drop(columns="score"))
+    assert len({bytes(row) for row in request.elements}) == len(request.elements)
+
+    capped = dataclasses.replace(config, max_request_elements=10 * config.tokens_per_record)
+    with pytest.raises(ProtocolError, match=r"more than 320 elements .* after 14 travelers"):
+        Querier(capped, workers=1, chunk_rows=7).prepare(travelers)

@@ -180,6 +180,19 @@ class BatchRunner:
         blinds: Sequence[bytes] | None = None,
     ) -> tuple[list[bytes], list[bytes]]:
         """Parallel :meth:`OPRFClient.blind_batch`."""
+        return self.submit_blind(suite, mode, inputs, blinds=blinds).result()
+
+    def submit_blind(
+        self,
+        suite: Suite | str,
+        mode: int,
+        inputs: Sequence[bytes],
+        *,
+        blinds: Sequence[bytes] | None = None,
+        start: int = 0,
+    ) -> BlindJob:
+        """Start :meth:`blind` in the workers and return at once, so the caller can prepare
+        the next inputs meanwhile; ``start`` is the first input's index in error messages."""
         name = get_suite(suite).name
         get_suite(name).context(mode)
         check_batch_size(len(inputs), mode)
@@ -188,36 +201,42 @@ class BatchRunner:
                 f"OPRF batch lists differ: {len(inputs)} inputs, {len(blinds)} blinds"
             )
         inputs = list(inputs)
-        parts = self._run(
-            len(inputs),
-            _blind_task,
-            lambda b, e: (
-                name,
-                mode,
-                inputs[b:e],
-                None if blinds is None else list(blinds[b:e]),
-                b,
-            ),
+        return BlindJob(
+            self._submit(
+                len(inputs),
+                _blind_task,
+                lambda b, e: (
+                    name,
+                    mode,
+                    inputs[b:e],
+                    None if blinds is None else list(blinds[b:e]),
+                    start + b,
+                ),
+            )
         )
-        return _concat(p[0] for p in parts), _concat(p[1] for p in parts)
 
     def blind_evaluate(
         self, server: OPRFServer, blinded: Sequence[bytes], *, proof_nonce: bytes | None = None
     ) -> tuple[list[bytes], bytes | None]:
         """Parallel :meth:`OPRFServer.blind_evaluate_batch` (one proof for the whole batch)."""
+        return self.submit_blind_evaluate(server, blinded, proof_nonce=proof_nonce).result()
+
+    def submit_blind_evaluate(
+        self, server: OPRFServer, blinded: Sequence[bytes], *, proof_nonce: bytes | None = None
+    ) -> EvaluateJob:
+        """Start :meth:`blind_evaluate` in the workers and return at once: a caller with
+        several proof batches queues the next before waiting, so no worker idles while the
+        slowest slice of a batch finishes."""
         check_batch_size(len(blinded), server.mode)
         name, key = server.suite.name, server._key_bytes()
         seed = server._seed if server.mode == MODE_VOPRF else None
         blinded = list(blinded)
-        parts = self._run(
+        futures = self._submit(
             len(blinded),
             _evaluate_task,
             lambda b, e: (name, server.mode, key, blinded[b:e], seed, b),
         )
-        evaluated = _concat(p[0] for p in parts)
-        if seed is None or not evaluated:
-            return evaluated, None
-        return evaluated, server.prove([p[1] for p in parts], proof_nonce)
+        return EvaluateJob(futures, server if seed is not None else None, proof_nonce)
 
     def evaluate(self, server: OPRFServer, inputs: Sequence[bytes]) -> list[bytes]:
         """Parallel :meth:`OPRFServer.evaluate_batch`."""
@@ -280,17 +299,55 @@ class BatchRunner:
         return FinalizeJob(client, futures, proof if verify else None)
 
 
-class FinalizeJob:
+class _Job:
+    """Slices of one batch under way in the workers."""
+
+    def __init__(self, futures: list[Future]) -> None:
+        self._futures = futures
+
+    def _parts(self) -> list[Any]:
+        return [future.result() for future in self._futures]
+
+
+class BlindJob(_Job):
+    """A blind batch under way in the workers."""
+
+    def result(self) -> tuple[list[bytes], list[bytes]]:
+        """The blinds and the blinded elements, in input order."""
+        parts = self._parts()
+        return _concat(p[0] for p in parts), _concat(p[1] for p in parts)
+
+
+class EvaluateJob(_Job):
+    """A blind-evaluate batch under way in the workers; the proof is made on ``result()``."""
+
+    def __init__(
+        self, futures: list[Future], server: OPRFServer | None, proof_nonce: bytes | None
+    ) -> None:
+        super().__init__(futures)
+        self._server = server
+        self._proof_nonce = proof_nonce
+
+    def result(self) -> tuple[list[bytes], bytes | None]:
+        """The evaluated elements and, in VOPRF mode, the batch's proof."""
+        parts = self._parts()
+        evaluated = _concat(p[0] for p in parts)
+        if self._server is None or not evaluated:
+            return evaluated, None
+        return evaluated, self._server.prove([p[1] for p in parts], self._proof_nonce)
+
+
+class FinalizeJob(_Job):
     """A finalize batch under way in the workers."""
 
     def __init__(self, client: OPRFClient, futures: list[Future], proof: bytes | None) -> None:
+        super().__init__(futures)
         self._client = client
-        self._futures = futures
         self._proof = proof
 
     def result(self) -> list[bytes]:
         """The OPRF outputs, once the batch's proof verifies (else :class:`CryptoError`)."""
-        parts = [future.result() for future in self._futures]
+        parts = self._parts()
         if self._proof is not None:
             self._client.verify([p[1][0] for p in parts], [p[1][1] for p in parts], self._proof)
         return _concat(p[0] for p in parts)

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ppmatch.crypto import MODE_VOPRF, OPRFServer, generate_key_pair
-from ppmatch.crypto.parallel import available_cores
+from ppmatch.crypto.parallel import EvaluateJob, available_cores
 from ppmatch.errors import AgreementError, InputError, ProtocolError
 from ppmatch.protocols.config import ScreeningConfig
 from ppmatch.protocols.database import (
@@ -297,13 +298,19 @@ class Holder(PooledParty):
         if budget is not None:
             budget.charge(count)
         blinded = rows_to_list(request.elements)
-        evaluated: list[bytes] = []
-        proofs: list[bytes] = []
         runner = self._batch_runner()
+        batches: list[tuple[list[bytes], bytes | None]] = []
+        running: deque[EvaluateJob] = deque()
         for start in range(0, count, PROOF_BATCH):
-            part, proof = runner.blind_evaluate(self._server, blinded[start : start + PROOF_BATCH])
-            evaluated.extend(part)
-            proofs.append(proof or b"")
+            # the next batch is queued before waiting on this one: no core idles at its tail
+            running.append(
+                runner.submit_blind_evaluate(self._server, blinded[start : start + PROOF_BATCH])
+            )
+            if len(running) > 1:
+                batches.append(running.popleft().result())
+        batches.extend(job.result() for job in running)
+        evaluated = [element for part, _ in batches for element in part]
+        proofs = [proof or b"" for _, proof in batches]
         element_size = request.elements.shape[1]
         response = EvaluationResponse(
             self.config.agreement_hash,

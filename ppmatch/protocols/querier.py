@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ppmatch.crypto import MODE_VOPRF, OPRFClient, aead, get_suite, shamir
-from ppmatch.crypto.parallel import FinalizeJob, available_cores
+from ppmatch.crypto.parallel import BlindJob, FinalizeJob, available_cores
 from ppmatch.errors import CryptoError, ProtocolError
 from ppmatch.match import Candidate, PatternScorer, resolve_one_to_one
 from ppmatch.protocols.config import RECORD_REFERENCE_FIELD, ScreeningConfig
@@ -96,7 +96,12 @@ class Querier(PooledParty):
     # ---- prepare ------------------------------------------------------------------------------
 
     def prepare(self, travelers: RecordSource) -> EvaluationRequest:
-        """Tokenize, pad, shuffle and blind; the request holds nothing but random-looking elements."""
+        """Tokenize, pad, blind and shuffle; the request holds nothing but random-looking
+        elements.
+
+        Each chunk is blinded in the workers while the next is tokenized; the shuffle comes
+        after blinding, which is the same as before it, because every element gets its own
+        fresh blind."""
         started = time.perf_counter()
         config = self.config
         per_record = config.tokens_per_record
@@ -106,6 +111,7 @@ class Querier(PooledParty):
         owner: list[int] = []
         rule: list[int] = []
         is_band: list[bool] = []
+        jobs: list[BlindJob] = []
         real = 0
         chunks = iter_chunks(
             travelers, chunk_rows=self.chunk_rows, extra_fields=config.schema.extra_fields
@@ -114,6 +120,7 @@ class Querier(PooledParty):
             config.schema, config.linkage_secret, config.agreement_id, chunks, workers=self.workers
         )
         for chunk_ids, chunk_tokens in tokenized:
+            first = len(inputs)
             for record_id, tokens in zip(chunk_ids, chunk_tokens, strict=True):
                 index = len(record_ids)
                 record_ids.append(record_id)
@@ -129,15 +136,23 @@ class Querier(PooledParty):
                 owner.extend([DUMMY] * padding)
                 rule.extend([DUMMY] * padding)
                 is_band.extend([False] * padding)
-        count = len(inputs)
-        if count > config.max_request_elements:
-            raise ProtocolError(
-                f"evaluation request: {count} elements exceed the agreed cap of "
-                f"{config.max_request_elements}; screen the travelers in smaller batches"
-            )
-        order = _secure_permutation(count)
+            if len(inputs) > config.max_request_elements:
+                raise ProtocolError(
+                    f"evaluation request: more than {config.max_request_elements} elements "
+                    f"(the agreed cap) after {len(record_ids)} travelers; screen the travelers "
+                    "in smaller batches"
+                )
+            jobs.extend(self._submit_blind(inputs, first))
+        order = _secure_permutation(len(inputs))
+        blinds: list[bytes] = []
+        blinded: list[bytes] = []
+        for job in jobs:
+            part_blinds, part_blinded = job.result()
+            blinds.extend(part_blinds)
+            blinded.extend(part_blinded)
         inputs = [inputs[i] for i in order]
-        blinds, blinded = self._blind(inputs)
+        blinds = [blinds[i] for i in order]
+        blinded = [blinded[i] for i in order]
         element_size = get_suite(config.suite).element_size
         blinded_rows = (
             list_to_rows(blinded, element_size, "blinded elements")
@@ -168,22 +183,23 @@ class Querier(PooledParty):
         self.stats = QueryStats(
             records=len(record_ids),
             tokens=real,
-            elements=count,
+            elements=len(inputs),
             prepare_seconds=time.perf_counter() - started,
         )
         return request
 
-    def _blind(self, inputs: list[bytes]) -> tuple[list[bytes], list[bytes]]:
-        blinds: list[bytes] = []
-        blinded: list[bytes] = []
+    def _submit_blind(self, inputs: list[bytes], first: int) -> list[BlindJob]:
+        """Blind jobs for ``inputs[first:]``, at most one proof batch each."""
         runner = self._batch_runner()
-        for start in range(0, len(inputs), PROOF_BATCH):
-            part_blinds, part_blinded = runner.blind(
-                self.config.suite, MODE_VOPRF, inputs[start : start + PROOF_BATCH]
+        return [
+            runner.submit_blind(
+                self.config.suite,
+                MODE_VOPRF,
+                inputs[begin : min(begin + PROOF_BATCH, len(inputs))],
+                start=begin,
             )
-            blinds.extend(part_blinds)
-            blinded.extend(part_blinded)
-        return blinds, blinded
+            for begin in range(first, len(inputs), PROOF_BATCH)
+        ]
 
     # ---- finish -------------------------------------------------------------------------------
 
