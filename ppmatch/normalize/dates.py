@@ -5,8 +5,12 @@ Accepted shapes (separators ``. / - space`` are interchangeable):
 - ``DD.MM.YYYY``, ``DD/MM/YYYY``, ``MM/YYYY``; day-first (European) by default. If the first
   number is > 12 it is the day anyway; if the second is > 12 the date is read as US
   ``MM/DD/YYYY``. Two-digit years are read as the most recent past year (85 -> 1985, 03 -> 2003);
-- month names or abbreviations in English, French, German, Spanish (``12 MAR 1985``,
-  ``March 12, 1985``, the bilingual passport form ``12 MAR/MARS 1985``);
+- month names or abbreviations (``12 MAR 1985``, ``March 12, 1985``, the bilingual passport
+  form ``12 MAR/MARS 1985``): a hand list for passport and Western European forms, then the
+  Unicode CLDR names (via Babel) of the languages registers are kept in, in every case form
+  (``12 марта 1985``, ``15 Ağustos 1980``, ``2 de mayo de 1977``); a name two languages give to
+  different months is not used;
+- connecting words (``de``, ``г.``, ``年 月 日``, ``năm``) are skipped;
 - ``00`` or ``XX`` for an unknown day or month (MRZ convention) lowers the precision.
 Implausible dates (month 13, 30 February, before 1900, in the future) give ``None``.
 """
@@ -45,9 +49,66 @@ _MONTHS = {
     )
     for name in names
 }
+# Languages whose CLDR month names are read: those of the registers and travel documents
+# this tool screens (Latin, Cyrillic, Greek and Arabic scripts; Han, Hangul and Vietnamese
+# dates are numbers with connecting words).
+# fmt: off
+_CLDR_LOCALES = (
+    "en", "fr", "de", "es", "pt", "it", "nl", "ca", "ro", "sq", "el", "tr", "az", "ru", "uk",
+    "be", "bg", "mk", "sr", "sr_Latn", "hr", "bs", "sl", "cs", "sk", "pl", "hu", "lt", "lv",
+    "et", "fi", "sv", "da", "nb", "is", "ar", "fa", "ur", "ps", "ku", "id", "ms", "tl", "sw",
+    "so", "ha", "am", "ka", "hy", "uz", "kk",
+)
+# fmt: on
 _TIME_SUFFIX = re.compile(r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-_PART = re.compile(r"\d+|[A-Z]+")
+_PART = re.compile(r"\d+|[^\W\d_]+")
 _UNKNOWN = {"00", "0", "XX", "X"}
+
+
+def _fold(text: str) -> str:
+    """Uppercase without diacritics, as date text is compared."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(
+        c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)
+    ).upper()
+
+
+# folded like the text (Hangul syllables decompose into their letters)
+_CONNECTING = {
+    _fold(word)
+    for word in (
+        *("DE", "DEL", "DO", "DA", "OF", "THE", "DEN", "LE", "EL", "IL", "DI"),
+        *("Г", "ГОД", "ГОДА", "ГОДИНЕ", "ГОДИНА", "R", "ROKU", "YILI", "ANO", "ANUL"),
+        *("年", "月", "日", "년", "월", "일", "NAM", "THANG", "NGAY"),
+    )
+}
+
+
+@lru_cache(maxsize=1)
+def _cldr_months() -> dict[str, int]:
+    """Month names and abbreviations of ``_CLDR_LOCALES``, folded; ambiguous ones left out.
+
+    Loaded on the first date written with a word, so numeric files never pay for it."""
+    from babel import Locale
+
+    found: dict[str, set[int]] = {}
+    for code in _CLDR_LOCALES:
+        months = Locale.parse(code).months
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for number, name in months[context][width].items():
+                    for word in _PART.findall(_fold(name)):
+                        if not word.isdigit() and len(word) >= 3:
+                            found.setdefault(word, set()).add(number)
+    return {
+        word: numbers.pop()
+        for word, numbers in found.items()
+        if len(numbers) == 1 and word not in _MONTHS and word not in _CONNECTING
+    }
+
+
+def _month(word: str) -> int | None:
+    return _MONTHS.get(word) or _cldr_months().get(word)
 
 
 def _year(text: str, today: dt.date) -> int | None:
@@ -76,7 +137,7 @@ def _build(
 
 
 def _number(part: str) -> int | None:
-    return None if part in _UNKNOWN else int(part) if part.isdigit() else _MONTHS.get(part)
+    return None if part in _UNKNOWN else int(part) if part.isdigit() else _month(part)
 
 
 def _parse(parts: list[str], today: dt.date) -> PartialDate | None:
@@ -101,9 +162,9 @@ def _parse(parts: list[str], today: dt.date) -> PartialDate | None:
         return _build(int(first), _number(second), _number(third), today)
     year = _year(third, today) if third.isdigit() else None
     if first.isalpha():  # March 12, 1985
-        return _build(year, _MONTHS.get(first), _number(second), today)
+        return _build(year, _month(first), _number(second), today)
     if second.isalpha():  # 12 MAR 1985
-        return _build(year, _MONTHS.get(second), _number(first), today)
+        return _build(year, _month(second), _number(first), today)
     day, month = _number(first), _number(second)
     if month is not None and month > 12 and day is not None and day <= 12:
         day, month = month, day  # US MM/DD/YYYY
@@ -121,14 +182,9 @@ def _normalize_date_text(text: str, today: dt.date) -> PartialDate | None:
         if iso_year:
             return _build(int(iso_year), int(iso_month) or None, int(iso_day) or None, today)
         return _parse([first, second, year], today)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-        text = "".join(
-            c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)
-        )
-    text = _TIME_SUFFIX.sub("", text.strip().upper())
-    parts = _PART.findall(text)
-    if len(parts) == 4 and parts[1].isalpha() and _MONTHS.get(parts[1]) == _MONTHS.get(parts[2]):
+    text = _TIME_SUFFIX.sub("", (_fold(text) if not text.isascii() else text).strip().upper())
+    parts = [part for part in _PART.findall(text) if part not in _CONNECTING]
+    if len(parts) == 4 and parts[1].isalpha() and _month(parts[1]) == _month(parts[2]):
         del parts[2]  # bilingual passport month: 12 MAR/MARS 1985
     if not parts or len(parts) > 3 or any(p.isdigit() and len(p) > 8 for p in parts):
         return None
