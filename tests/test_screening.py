@@ -567,3 +567,21 @@ def test_chunked_prepare_blinds_while_tokenizing_and_keeps_the_rows(config, felo
     capped = dataclasses.replace(config, max_request_elements=10 * config.tokens_per_record)
     with pytest.raises(ProtocolError, match=r"more than 320 elements .* after 14 travelers"):
         Querier(capped, workers=1, chunk_rows=7).prepare(travelers)
+
+
+def test_a_us_dated_traveler_file_matches_an_iso_dated_register(config, felons, published):
+    """Tried as a partner agency would send it: MM/DD/YYYY dates. The file's unambiguous
+    dates (day > 12) show the order, so 04/01/1990 is read as 1 April and the copies of
+    holder records with a day <= 12 still match on their birth date."""
+    holder, database = published
+    rows = list(range(40, 80, 2))
+    travelers = travelers_from(felons, rows)
+    iso = pd.to_datetime(travelers.date_of_birth)
+    travelers["date_of_birth"] = iso.dt.strftime("%m/%d/%Y")
+    ambiguous = [f"T{i:05d}" for i in range(len(rows)) if iso[i].day <= 12]
+    assert ambiguous and (iso.dt.day > 12).any()
+    travelers["document_number"] = ""  # so a match needs the date
+    result = run_query(config, holder, database, travelers)
+    matched = {row.querier_record_id: row for row in result.matches}
+    for record_id in ambiguous:
+        assert "name_dob" in matched[record_id].rule_ids, record_id

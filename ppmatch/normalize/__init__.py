@@ -9,7 +9,7 @@ from ppmatch.normalize.codes import (
     normalize_nationality,
     normalize_sex,
 )
-from ppmatch.normalize.dates import normalize_date
+from ppmatch.normalize.dates import month_first_column, normalize_date
 from ppmatch.normalize.groups import name_group, phonetic_code
 from ppmatch.normalize.model import NormalizedName, NormalizedRecord, PartialDate
 from ppmatch.normalize.names import normalize_name
@@ -20,6 +20,7 @@ __all__ = [
     "NormalizedRecord",
     "PartialDate",
     "name_group",
+    "month_first_column",
     "normalize_date",
     "normalize_document_number",
     "normalize_name",

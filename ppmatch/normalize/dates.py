@@ -4,7 +4,9 @@ Accepted shapes (separators ``. / - space`` are interchangeable):
 - ``YYYY-MM-DD`` (ISO, also with a time part), ``YYYYMMDD``, ``YYYY-MM``, ``YYYY``;
 - ``DD.MM.YYYY``, ``DD/MM/YYYY``, ``MM/YYYY``; day-first (European) by default. If the first
   number is > 12 it is the day anyway; if the second is > 12 the date is read as US
-  ``MM/DD/YYYY``. Two-digit years are read as the most recent past year (85 -> 1985, 03 -> 2003);
+  ``MM/DD/YYYY``. A whole column is read month-first when its unambiguous values all are
+  (:func:`month_first_column`): ``03/12/1985`` is then 12 March. Two-digit years are read as
+  the most recent past year (85 -> 1985, 03 -> 2003);
 - month names or abbreviations (``12 MAR 1985``, ``March 12, 1985``, the bilingual passport
   form ``12 MAR/MARS 1985``): a hand list for passport and Western European forms, then the
   Unicode CLDR names (via Babel) of the languages registers are kept in, in every case form
@@ -22,6 +24,7 @@ import datetime as dt
 import re
 import time
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from ppmatch.normalize.model import PartialDate
@@ -140,7 +143,7 @@ def _number(part: str) -> int | None:
     return None if part in _UNKNOWN else int(part) if part.isdigit() else _month(part)
 
 
-def _parse(parts: list[str], today: dt.date) -> PartialDate | None:
+def _parse(parts: list[str], today: dt.date, month_first: bool = False) -> PartialDate | None:
     if len(parts) == 1:
         part = parts[0]
         if part.isdigit() and len(part) == 8:
@@ -166,8 +169,10 @@ def _parse(parts: list[str], today: dt.date) -> PartialDate | None:
     if second.isalpha():  # 12 MAR 1985
         return _build(year, _month(second), _number(first), today)
     day, month = _number(first), _number(second)
-    if month is not None and month > 12 and day is not None and day <= 12:
-        day, month = month, day  # US MM/DD/YYYY
+    if month_first and not (day is not None and day > 12):
+        day, month = month, day  # the column is US MM/DD/YYYY
+    elif month is not None and month > 12 and day is not None and day <= 12:
+        day, month = month, day  # this value can only be US MM/DD/YYYY
     return _build(year, month, day, today)
 
 
@@ -175,20 +180,20 @@ _NUMERIC_DAY = re.compile(r"(\d{4})-(\d\d)-(\d\d)|(\d\d?)[./-](\d\d?)[./-](\d{4}
 
 
 @lru_cache(maxsize=1 << 17)
-def _normalize_date_text(text: str, today: dt.date) -> PartialDate | None:
+def _normalize_date_text(text: str, today: dt.date, month_first: bool) -> PartialDate | None:
     numeric = _NUMERIC_DAY.fullmatch(text)
     if numeric:  # fast path for the two shapes most files use
         iso_year, iso_month, iso_day, first, second, year = numeric.groups()
         if iso_year:
             return _build(int(iso_year), int(iso_month) or None, int(iso_day) or None, today)
-        return _parse([first, second, year], today)
+        return _parse([first, second, year], today, month_first)
     text = _TIME_SUFFIX.sub("", (_fold(text) if not text.isascii() else text).strip().upper())
     parts = [part for part in _PART.findall(text) if part not in _CONNECTING]
     if len(parts) == 4 and parts[1].isalpha() and _month(parts[1]) == _month(parts[2]):
         del parts[2]  # bilingual passport month: 12 MAR/MARS 1985
     if not parts or len(parts) > 3 or any(p.isdigit() and len(p) > 8 for p in parts):
         return None
-    return _parse(parts, today)
+    return _parse(parts, today, month_first)
 
 
 _today_cache: list[tuple[float, dt.date]] = []
@@ -202,8 +207,11 @@ def _today() -> dt.date:
     return _today_cache[0][1]
 
 
-def normalize_date(value: object) -> PartialDate | None:
-    """Parse a date of birth; ``None`` when missing, unparsable or implausible."""
+def normalize_date(value: object, *, month_first: bool = False) -> PartialDate | None:
+    """Parse a date of birth; ``None`` when missing, unparsable or implausible.
+
+    ``month_first`` reads an ambiguous ``03/12/1985`` as US (12 March): pass what
+    :func:`month_first_column` found for the value's column."""
     try:
         if isinstance(value, PartialDate):
             text: str | None = value.isoformat()
@@ -211,6 +219,26 @@ def normalize_date(value: object) -> PartialDate | None:
             text = value.strftime("%Y-%m-%d")
         else:
             text = as_text(value)
-        return None if text is None else _normalize_date_text(text, _today())
+        return None if text is None else _normalize_date_text(text, _today(), month_first)
     except (ValueError, OverflowError):
         return None
+
+
+_DAY_MONTH = re.compile(r"\s*(\d{1,2})\s*[./ -]\s*(\d{1,2})\s*[./ -]\s*\d{2,4}\s*")
+
+
+def month_first_column(values: Iterable[object]) -> bool | None:
+    """Whether a column writes its numeric dates month first (US), from its unambiguous values.
+
+    ``True`` when some value can only be ``MM/DD`` (``03/25/1985``) and none only ``DD/MM``;
+    ``False`` for the reverse; ``None`` with no evidence either way, or with both (a mixed
+    column, where each value is read on its own).
+    """
+    month_first = day_first = False
+    for value in values:
+        match = _DAY_MONTH.fullmatch(value) if isinstance(value, str) else None
+        if match:
+            first, second = int(match[1]), int(match[2])
+            month_first |= first <= 12 < second
+            day_first |= second <= 12 < first
+    return None if month_first == day_first else month_first

@@ -109,8 +109,12 @@ def normalize_record(
     *,
     record_id: str,
     extra_fields: Iterable[str] = (),
+    month_first_dates: bool = False,
 ) -> NormalizedRecord:
     """Normalize one raw record; missing or unparsable values become ``None`` / empty.
+
+    ``month_first_dates``: the file writes ambiguous dates US-style (see
+    :func:`~ppmatch.normalize.dates.month_first_column`).
 
     The Cyrillic table leading the names comes from the nationality (UKR/BLR -> Ukrainian, BGR ->
     Bulgarian, SRB/MNE/BIH/MKD -> Serbian, RUS/KAZ/KGZ -> ICAO) or else from the letters of
@@ -132,7 +136,7 @@ def normalize_record(
         record_id=record_id,
         given_names=given_names,
         surname=surname_name,
-        date_of_birth=normalize_date(raw.get("date_of_birth")),
+        date_of_birth=normalize_date(raw.get("date_of_birth"), month_first=month_first_dates),
         sex=normalize_sex(raw.get("sex")),
         nationality=nationality,
         place_of_birth=normalize_place(raw.get("place_of_birth")),

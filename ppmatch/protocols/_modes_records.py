@@ -19,7 +19,7 @@ import pandas as pd
 from ppmatch.encoding import LinkageSchema
 from ppmatch.errors import InputError, SchemaError
 from ppmatch.identity import read_records
-from ppmatch.normalize import normalize_record
+from ppmatch.normalize import month_first_column, normalize_record
 from ppmatch.normalize.model import NormalizedRecord
 from ppmatch.tokens import Tokenizer
 
@@ -62,7 +62,10 @@ def load_records(
     """
     records: list[NormalizedRecord] = []
     values: list[int] | None = [] if value_column else None
+    month_first: bool | None = None
     for batch in read_records(source):
+        if month_first is None:
+            month_first = month_first_column(batch.values("date_of_birth"))
         if value_column and value_column not in batch.payload_columns:
             raise InputError(
                 f"{batch.source}: no value column {value_column!r} "
@@ -70,7 +73,14 @@ def load_records(
             )
         payload = batch.payload()
         for offset, (record_id, raw) in enumerate(zip(batch.record_ids, batch.rows(), strict=True)):
-            records.append(normalize_record(raw, record_id=record_id, extra_fields=extra_fields))
+            records.append(
+                normalize_record(
+                    raw,
+                    record_id=record_id,
+                    extra_fields=extra_fields,
+                    month_first_dates=bool(month_first),
+                )
+            )
             if values is not None and value_column:
                 row = batch.first_row + offset
                 values.append(

@@ -18,7 +18,7 @@ import pandas as pd
 from ppmatch.encoding import LinkageSchema
 from ppmatch.errors import InputError
 from ppmatch.identity import IDENTITY_COLUMNS, RECORD_ID, RecordBatch, read_records
-from ppmatch.normalize import NormalizedRecord, normalize_record
+from ppmatch.normalize import NormalizedRecord, month_first_column, normalize_record
 from ppmatch.tokens import Token, Tokenizer
 
 RecordSource: TypeAlias = str | os.PathLike[str] | pd.DataFrame | Iterable[RecordBatch]
@@ -33,6 +33,7 @@ class RecordChunk:
     record_ids: list[str]
     identity: list[dict[str, str | None]]
     payload: dict[str, list[str | None]]
+    month_first_dates: bool = False
 
     def __len__(self) -> int:
         return len(self.record_ids)
@@ -43,7 +44,9 @@ def iter_chunks(
 ) -> Iterator[RecordChunk]:
     """Stream a file, a DataFrame or ready ``RecordBatch`` chunks as :class:`RecordChunk`.
 
-    ``extra_fields`` (declared by the linkage schema) travel with the identity values.
+    ``extra_fields`` (declared by the linkage schema) travel with the identity values. The
+    file's day/month order is read from the first chunk whose dates show one
+    (:func:`~ppmatch.normalize.month_first_column`) and holds for the chunks after it.
     """
     if isinstance(source, str | os.PathLike | pd.DataFrame):
         if isinstance(source, str | os.PathLike) and not Path(source).exists():
@@ -52,6 +55,7 @@ def iter_chunks(
     else:
         batches = source
     identity_names = tuple(name for name in IDENTITY_COLUMNS if name != RECORD_ID) + extra_fields
+    month_first: bool | None = None
     for batch in batches:
         missing = [name for name in extra_fields if name not in batch.payload_columns]
         if missing:
@@ -60,18 +64,29 @@ def iter_chunks(
                 "is missing"
             )
         columns = {name: batch.values(name) for name in identity_names}
+        if month_first is None:
+            month_first = month_first_column(columns["date_of_birth"])
         rows = [
             dict(zip(identity_names, values, strict=True))
             for values in zip(*columns.values(), strict=True)
         ]
-        yield RecordChunk(batch.source, batch.first_row, batch.record_ids, rows, batch.payload())
+        yield RecordChunk(
+            batch.source,
+            batch.first_row,
+            batch.record_ids,
+            rows,
+            batch.payload(),
+            month_first_dates=bool(month_first),
+        )
 
 
 def normalize_chunk(chunk: RecordChunk, extra_fields: Iterable[str]) -> list[NormalizedRecord]:
     """The chunk's identity rows as normalized records, in order."""
     extra = tuple(extra_fields)
     return [
-        normalize_record(raw, record_id=record_id, extra_fields=extra)
+        normalize_record(
+            raw, record_id=record_id, extra_fields=extra, month_first_dates=chunk.month_first_dates
+        )
         for record_id, raw in zip(chunk.record_ids, chunk.identity, strict=True)
     ]
 
