@@ -28,3 +28,8 @@ def _aliases() -> dict[str, str]:
 def canonical_place(normalized: str) -> str:
     """The canonical name of a place already passed through ``normalize_text``."""
     return _aliases().get(normalized, normalized)
+
+
+def is_known_place(normalized: str) -> bool:
+    """Whether ``normalized`` (after ``normalize_text``) is a spelling of a city in the table."""
+    return normalized in _aliases()

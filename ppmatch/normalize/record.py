@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
@@ -21,7 +22,7 @@ from ppmatch.normalize.cyrillic import detect_table
 from ppmatch.normalize.dates import normalize_date
 from ppmatch.normalize.model import NormalizedName, NormalizedRecord
 from ppmatch.normalize.names import name_tokens, normalize_name
-from ppmatch.normalize.places import canonical_place
+from ppmatch.normalize.places import canonical_place, is_known_place
 from ppmatch.normalize.values import as_text
 
 _NATIONAL_TABLES = {
@@ -45,9 +46,33 @@ def normalize_text(value: object) -> str | None:
 
 
 def normalize_place(value: object) -> str | None:
-    """A place name as free text, then its canonical city name (BOMBAY -> MUMBAI)."""
-    text = normalize_text(value)
-    return canonical_place(text) if text is not None else None
+    """A place name as free text, then its canonical city name (BOMBAY -> MUMBAI).
+
+    Clerks add the country or province: ``Damascus, Syria``, ``Kiev (UA)``, ``DAMASCUS SYR``,
+    ``Aleppo / Halab``. When the whole text is no known city, the first part (before ``, ; /
+    ( [``) that is one is taken, else the first part without a trailing country name or code.
+    """
+    text = as_text(value)
+    return _place(text) if text is not None else None
+
+
+_PLACE_PARTS = re.compile(r"[,;/()\[\]]")
+
+
+@lru_cache(maxsize=1 << 16)
+def _place(text: str) -> str | None:
+    whole = _normalize_text(text)
+    if whole is None or is_known_place(whole):
+        return canonical_place(whole) if whole is not None else None
+    parts = [part for part in map(_normalize_text, _PLACE_PARTS.split(text)) if part]
+    for part in parts:
+        if is_known_place(part):
+            return canonical_place(part)
+    tokens = parts[0].split() if parts else []
+    for count in (3, 2, 1):  # DAMASCUS SYR, RIYADH SAUDI ARABIA
+        if len(tokens) > count and normalize_nationality(" ".join(tokens[-count:])):
+            return canonical_place(" ".join(tokens[:-count]))
+    return canonical_place(parts[0]) if parts else whole
 
 
 @lru_cache(maxsize=1 << 16)
