@@ -1,7 +1,8 @@
 """Tolerant date-of-birth parsing that keeps the precision the source gave.
 
 Accepted shapes (separators ``. / - space`` are interchangeable):
-- ``YYYY-MM-DD`` (ISO, also with a time part), ``YYYYMMDD``, ``YYYY-MM``, ``YYYY``;
+- ``YYYY-MM-DD`` (ISO, also with a time part), ``YYYYMMDD``, ``DDMMYYYY``, ``YYYY-MM``,
+  ``YYYY``, six digits as the passport zone's ``YYMMDD`` (else ``DDMMYY``);
 - ``DD.MM.YYYY``, ``DD/MM/YYYY``, ``MM/YYYY``; day-first (European) by default. If the first
   number is > 12 it is the day anyway; if the second is > 12 the date is read as US
   ``MM/DD/YYYY``. A whole column is read month-first when its unambiguous values all are
@@ -51,6 +52,12 @@ _MONTHS = {
         ]
     )
     for name in names
+} | {  # Roman months (12.III.1985); X stays the MRZ mark for an unknown month
+    roman: number
+    for number, roman in enumerate(
+        ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "", "XI", "XII"]
+    )
+    if roman
 }
 # Languages whose CLDR month names are read: those of the registers and travel documents
 # this tool screens (Latin, Cyrillic, Greek and Arabic scripts; Han, Hangul and Vietnamese
@@ -83,6 +90,7 @@ _CONNECTING = {
         *("DE", "DEL", "DO", "DA", "OF", "THE", "DEN", "LE", "EL", "IL", "DI"),
         *("Г", "ГОД", "ГОДА", "ГОДИНЕ", "ГОДИНА", "R", "ROKU", "YILI", "ANO", "ANUL"),
         *("年", "月", "日", "년", "월", "일", "NAM", "THANG", "NGAY"),
+        *("ST", "ND", "RD", "TH", "ER"),  # ordinals: 12th March, 1er mars
     )
 }
 
@@ -147,9 +155,16 @@ def _parse(parts: list[str], today: dt.date, month_first: bool = False) -> Parti
     if len(parts) == 1:
         part = parts[0]
         if part.isdigit() and len(part) == 8:
+            if int(part[:4]) < MIN_YEAR:  # DDMMYYYY
+                return _build(int(part[4:]), _number(part[2:4]), _number(part[:2]), today)
             return _build(int(part[:4]), _number(part[4:6]), _number(part[6:]), today)
-        if part.isdigit() and len(part) == 6 and int(part[:4]) >= MIN_YEAR:
-            return _build(int(part[:4]), _number(part[4:]), None, today)
+        if part.isdigit() and len(part) == 6:
+            if MIN_YEAR <= int(part[:4]) <= today.year:  # YYYYMM
+                return _build(int(part[:4]), _number(part[4:]), None, today)
+            # YYMMDD as in a passport's machine-readable zone, else DDMMYY
+            return _build(
+                _year(part[:2], today), _number(part[2:4]), _number(part[4:]), today
+            ) or _build(_year(part[4:], today), _number(part[2:4]), _number(part[:2]), today)
         return _build(int(part), None, None, today) if part.isdigit() and len(part) == 4 else None
     if len(parts) == 2:
         first, second = parts
@@ -166,8 +181,9 @@ def _parse(parts: list[str], today: dt.date, month_first: bool = False) -> Parti
     year = _year(third, today) if third.isdigit() else None
     if first.isalpha():  # March 12, 1985
         return _build(year, _month(first), _number(second), today)
-    if second.isalpha():  # 12 MAR 1985
-        return _build(year, _month(second), _number(first), today)
+    if second.isalpha():  # 12 MAR 1985; 12.X.1985 is a Roman October, not the MRZ mark
+        month = 10 if second == "X" and first.isdigit() else _month(second)
+        return _build(year, month, _number(first), today)
     day, month = _number(first), _number(second)
     if month_first and not (day is not None and day > 12):
         day, month = month, day  # the column is US MM/DD/YYYY
