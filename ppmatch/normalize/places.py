@@ -30,6 +30,11 @@ def canonical_place(normalized: str) -> str:
     return _aliases().get(normalized, normalized)
 
 
+@lru_cache(maxsize=1)
+def _canonical_names() -> frozenset[str]:
+    return frozenset(_aliases().values())
+
+
 def is_known_place(normalized: str) -> bool:
-    """Whether ``normalized`` (after ``normalize_text``) is a spelling of a city in the table."""
-    return normalized in _aliases()
+    """Whether ``normalized`` (after ``normalize_text``) names a city of the table."""
+    return normalized in _aliases() or normalized in _canonical_names()

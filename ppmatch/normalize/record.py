@@ -68,11 +68,18 @@ def _place(text: str) -> str | None:
     for part in parts:
         if is_known_place(part):
             return canonical_place(part)
-    tokens = parts[0].split() if parts else []
-    for count in (3, 2, 1):  # DAMASCUS SYR, RIYADH SAUDI ARABIA
-        if len(tokens) > count and normalize_nationality(" ".join(tokens[-count:])):
-            return canonical_place(" ".join(tokens[:-count]))
-    return canonical_place(parts[0]) if parts else whole
+    city = _normalize_text(
+        " ".join(_without_trailing_country((parts[0] if parts else whole).split()))
+    )
+    return canonical_place(city) if city is not None else None  # None: what is left is a filler
+
+
+def _without_trailing_country(words: list[str]) -> list[str]:
+    """DAMASCUS SYR, RIYADH SAUDI ARABIA -> the city's words; repeated, so a result is stable."""
+    for count in (3, 2, 1):
+        if len(words) > count and normalize_nationality(" ".join(words[-count:])):
+            return _without_trailing_country(words[:-count])
+    return words
 
 
 @lru_cache(maxsize=1 << 16)
