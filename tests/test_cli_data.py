@@ -149,3 +149,14 @@ def test_inspect_records_counts_across_chunks(tmp_path):
 )
 def test_scripts_of(text, expected):
     assert scripts_of(text) == expected
+
+
+def test_inspect_shows_a_month_first_file_as_the_pipeline_reads_it(tmp_path):
+    path = tmp_path / "us.csv"
+    path.write_text(HEADER + "1,Ann,Lee,03/25/1985,F,USA\n2,Bo,Kim,04/01/1990,M,USA\n")
+    report = json.loads(run_in_process("inspect", str(path), "--json").stdout)
+    dates = {c["column"]: c for c in report["columns"]}["date_of_birth"]
+    assert report["date_of_birth_order"] == "month-first"
+    assert {"raw": "04/01/1990", "normalized": "1990-04-01"} in dates["examples"]
+    table = run_in_process("inspect", str(path))
+    assert "month-first" in table.stdout and "1 April" in table.stdout

@@ -7,14 +7,18 @@ probes for inspect are assembled here because the CLI is the layer that sees bot
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ppmatch.cli.main import app
+
+if TYPE_CHECKING:
+    from ppmatch.identity import RecordBatch
 
 console = Console()
 err_console = Console(stderr=True)
@@ -61,8 +65,10 @@ def synth(
     )
 
 
-def _normalize_probes() -> dict[str, object]:
-    """Column -> function giving the normalized display form, or None when unparsable."""
+def _normalize_probes(month_first: Callable[[], bool]) -> dict[str, object]:
+    """Column -> function giving the normalized display form, or None when unparsable.
+
+    ``month_first`` tells how the pipeline reads this file's ambiguous dates (as it will)."""
     from ppmatch.normalize import (
         normalize_date,
         normalize_document_number,
@@ -76,7 +82,7 @@ def _normalize_probes() -> dict[str, object]:
         return " ".join(normalize_name(text).tokens) or None
 
     def date(text: str) -> str | None:
-        parsed = normalize_date(text)
+        parsed = normalize_date(text, month_first=month_first())
         return parsed.isoformat() if parsed is not None else None
 
     return {
@@ -111,9 +117,18 @@ def inspect(
 
     from ppmatch.identity import parse_column_mapping, read_records
     from ppmatch.identity.inspect import inspect_records
+    from ppmatch.normalize import month_first_column
 
     reader = read_records(file, columns=parse_column_mapping(columns))
-    probes = _normalize_probes()
+    date_order: list[bool | None] = [None]  # decided as the pipeline does: first batch showing one
+
+    def observed(batches: Iterable[RecordBatch]) -> Iterator[RecordBatch]:
+        for batch in batches:
+            if date_order[0] is None:
+                date_order[0] = month_first_column(batch.values("date_of_birth"))
+            yield batch
+
+    probes = _normalize_probes(lambda: bool(date_order[0]))
     with Progress(
         TextColumn("inspecting"),
         BarColumn(),
@@ -124,15 +139,24 @@ def inspect(
     ) as bar:
         task = bar.add_task("inspect", total=reader.progress_total)
         report = inspect_records(
-            reader,
+            observed(reader),
             probes,  # type: ignore[arg-type]
             source=reader.source,
             on_batch=lambda _batch: bar.update(task, completed=reader.progress_done),
         )
+    order = {True: "month-first", False: "day-first", None: "no day/month order shown"}
     if as_json:
-        console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
+        summary = report.to_dict() | {"date_of_birth_order": order[date_order[0]]}
+        console.print_json(json.dumps(summary, ensure_ascii=False))
         return
     _print_report(report)
+    if date_order[0]:
+        console.print(
+            "date_of_birth is written month-first (MM/DD/YYYY): ambiguous dates such as "
+            "04/01/1990 are read as 1 April, in this file as in every run",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_report(report) -> None:  # noqa: ANN001 - InspectReport, imported lazily
