@@ -1,4 +1,4 @@
-"""``ppmatch stats``, ``ppmatch psi`` and ``ppmatch link-unit`` from the command line."""
+"""``ppmatch stats``, ``ppmatch psi``, ``ppmatch link-unit`` and ``ppmatch link`` from the command line."""
 
 from __future__ import annotations
 
@@ -128,3 +128,25 @@ def test_errors_are_one_line_with_exit_codes(data, tmp_path, ppmatch):
         str(tmp_path / "p.csv"),
     )
     assert code == 2 and "none.csv" in err
+
+
+def test_link_reads_a_month_first_file_as_the_other_runs_do(tmp_path, ppmatch):
+    """``ppmatch link`` (the plaintext reference linker), tried with a US-dated partner file."""
+    header = "record_id,given_names,surname,date_of_birth\n"
+    (tmp_path / "iso.csv").write_text(header + "a,Ann,Lee,1990-04-01\nb,Bo,Kim,1985-03-25\n")
+    (tmp_path / "us.csv").write_text(header + "x,Ann,Lee,04/01/1990\ny,Bo,Kim,03/25/1985\n")
+    out = tmp_path / "links.csv"
+    code, _, err = ppmatch(
+        "link",
+        str(tmp_path / "us.csv"),
+        str(tmp_path / "iso.csv"),
+        "--out",
+        str(out),
+        "--threshold",
+        "0.99",
+    )
+    assert code == 0, err
+    links = {
+        (row["querier_record_id"], row["holder_record_id"]) for row in csv.DictReader(out.open())
+    }
+    assert links == {("x", "a"), ("y", "b")}
