@@ -15,10 +15,13 @@
   QIANG / CHIANG, SEONGMIN / SUNGMIN), elsewhere Japanese long vowels folded (OONO / OHNO /
   ONO); German, Polish and French spellings of Slavic surname endings folded in both fields,
   so a swapped record keeps them (SMIRNOW / SMIRNOFF -> SMIRNOV, DOSTOJEWSKI / DOSTOYEVSKY /
-  DOSTOEVSKII -> DOSTOEVSKI, IWANOWA -> IVANOVA); and in the surname field an article written
-  onto the name dropped (ALZAHRANI -> ZAHRANI, VANDERMEER -> MEER, DELACRUZ -> CRUZ), as the
-  written-apart form already drops it as a particle. Only keys change; tokens keep what the
-  clerk wrote.
+  DOSTOEVSKII -> DOSTOEVSKI, IWANOWA -> IVANOVA, CHRUSCHTSCHOW -> KHRUSHCHEV), and so are the
+  transliteration variants of Greek family names (CHATZIS / HATZIS, OIKONOMOU / IKONOMOU) and
+  of Arabic/Persian ones with the nisba -I (MANSOURI / MANSOORI, GHORBANI / QORBANI), and the
+  ICAO digraphs of Å Ä Ö Ø Ü (AASA / ASA, SOERENSEN / SORENSEN); in the surname field an
+  article written onto the name is dropped (ALZAHRANI -> ZAHRANI, VANDERMEER -> MEER, DELACRUZ
+  -> CRUZ), as the written-apart form already drops it as a particle, and so is a leading
+  BENT / MINT (daughter of). Only keys and particles change; tokens keep what the clerk wrote.
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ _SLAVIC_ENDING = re.compile(
 )
 # Endings no Romance or Dutch surname has: DOSTOEVSKII is not DOS + TOEVSKII.
 _RUSSIAN_ENDING = re.compile(r"(?:[OE](?:W|WA|V|VA|FF)|SK(?:[IY][JIY]?|AJA|AIA|AYA))$")
+# German and Polish spellings (W for В) write Х as CH (CHRUSCHTSCHOW, CHODORKOWSKI), where
+# English and French CH is Ч; their Ч is TSCH or CZ.
+_GERMAN_KH = re.compile("(?<![STC])CH")
 _SLAVIC_FOLDS = (
     (re.compile("TSCH"), "CH"),  # German Ч: KLITSCHKO, GORBATSCHOW
     (re.compile("SCH"), "SH"),
@@ -65,7 +71,7 @@ _SLAVIC_FOLDS = (
     (re.compile("^I(?=[AEOU])"), "Y"),  # ICAO IAKOVLEV / IURCHENKO
     (re.compile("(?<=[AEIOU])J"), "Y"),  # German Й: DOSTOJEWSKI
     (re.compile("^JE"), "E"),  # German initial Е: JELZIN
-    (re.compile("ZH"), "J"),  # French Ж: JOUKOV
+    (re.compile("[ZS]H"), "J"),  # French Ж: JOUKOV; German SCH is Ш and Ж alike: SCHUKOW
     (re.compile("OU"), "U"),  # French У: JOUKOV, KOUZNETSOV
     (re.compile("T[SZ]|C(?!H)|Z"), "S"),  # Ц and З: KUZNETSOV / KUSNEZOW, YELTSIN / JELZIN
     (re.compile("^YE"), "E"),  # popular YELTSIN vs ICAO ELTSIN
@@ -80,10 +86,37 @@ _SLAVIC_FOLDS = (
 )
 
 
+# Greek family names (-OS, -IS, -OU, -AKIS...) as ELOT 743, ICAO and older passports write
+# them: Χ as CH or H (CHATZIS / HATZIS), ΟΙ and ΕΙ as OI/EI or I (OIKONOMOU / IKONOMOU), Υ after
+# a consonant as Y or I (KYRIAKOU / KIRIAKOU). Not -OIS: FRANCOIS is no FRANCIS.
+_GREEK_ENDING = re.compile(r"(?:OS|IS|OU|AS|ES)$")
+_GREEK_FOLDS = (
+    (re.compile("CH"), "H"),
+    (re.compile("[OE]I(?!S$)"), "I"),
+    (re.compile("(?<=[^AEIOU])Y"), "I"),
+)
+# Arabic and Persian family names with the nisba -I (MANSOURI, GHORBANI, QADI) as English,
+# French and Persian clerks write them: OU, OO or U for the long U, EE or I, and GH, Q or K for
+# ق and غ (Persian says both alike; Maghrebi and Turkish spellings write K).
+_NISBA = re.compile("[^AEIOU]I$")
+_NISBA_FOLDS = (
+    (re.compile("OU|OO"), "U"),
+    (re.compile("EE"), "I"),
+    (re.compile("GH|Q"), "K"),
+)
+
+
+def _fold(key: str, folds: tuple[tuple[re.Pattern[str], str], ...]) -> str:
+    for pattern, replacement in folds:
+        key = pattern.sub(replacement, key)
+    return key
+
+
 def surname_key(token: str, *, attached_article: bool = True) -> str | None:
     """Key of a family-name spelling with an attached article dropped (surname field only:
-    in the given-name field LACHLAN or ALISHA are not articles + names) and Slavic endings
-    folded, or None when neither applies."""
+    in the given-name field LACHLAN or ALISHA are not articles + names) and the transliteration
+    variants of Slavic, Greek or Arabic/Persian family names folded, or None when nothing
+    applies."""
     key = token
     if attached_article and not _RUSSIAN_ENDING.search(token):
         article = _ATTACHED_PARTICLE.match(token)
@@ -92,8 +125,13 @@ def surname_key(token: str, *, attached_article: bool = True) -> str | None:
         if rest and (len(rest) > 3 or rest[0] not in "AEIOU" or rest in VARIANT_GROUPS):
             key = rest
     if _SLAVIC_ENDING.search(key):
-        for pattern, replacement in _SLAVIC_FOLDS:
-            key = pattern.sub(replacement, key)
+        if "W" in key:
+            key = _GERMAN_KH.sub("KH", key)
+        key = _fold(key, _SLAVIC_FOLDS)
+    elif _GREEK_ENDING.search(key):
+        key = _fold(key, _GREEK_FOLDS)
+    elif _NISBA.search(key):
+        key = _fold(key, _NISBA_FOLDS)
     return None if key == token else VARIANT_GROUPS.get(key, key)
 
 
@@ -134,15 +172,25 @@ def _japanese_key(token: str) -> str | None:
     return None
 
 
-def _slavic_key(token: str) -> str | None:
+# Å, Ä, Æ, Ö, Ø, Ü as ICAO writes them (AA, AE, OE, UE) and as everyone else does (A, O, U):
+# ÅSA / AASA / ASA, SØRENSEN / SOERENSEN / SORENSEN. Not the silent U of GUE / QUE.
+_DIGRAPH_VOWEL = re.compile("AA|[AO]E|(?<![GQ])UE")
+
+
+def _umlaut_key(token: str) -> str | None:
+    key = _DIGRAPH_VOWEL.sub(lambda m: m.group()[0], token)
+    return None if key == token else VARIANT_GROUPS.get(key, key)
+
+
+def _family_spelling_key(token: str) -> str | None:
     return surname_key(token, attached_article=False)
 
 
 # Per family-name script, the key functions tried in order (the first that applies wins).
 _KEYS: dict[str | None, tuple[Callable[[str], str | None], ...]] = {
-    "chinese": (chinese_name_key, korean_name_key, _slavic_key),
-    "korean": (korean_name_key, _slavic_key),
-    None: (_japanese_key, _slavic_key),
+    "chinese": (chinese_name_key, korean_name_key, _family_spelling_key),
+    "korean": (korean_name_key, _family_spelling_key),
+    None: (_japanese_key, _family_spelling_key, _umlaut_key),
 }
 
 
@@ -170,13 +218,29 @@ def combined_family(first: str | None, second: str | None) -> str | None:
     return "chinese" if "chinese" in (first, second) else first or second
 
 
+# Maghrebi BENT and Hassaniya MINT ("daughter of") opening a surname field, as BINT does; in
+# the given-name field BENT is a Danish name.
+_DAUGHTER_OF = frozenset({"BENT", "MINT"})
+
+
+def _surname_particles(name: NormalizedName) -> NormalizedName:
+    tokens = name.tokens
+    if len(tokens) > 1 and tokens[0] in _DAUGHTER_OF and tokens[0] not in tokens[1:]:
+        return replace(name, particles=name.particles | {tokens[0]})
+    return name
+
+
 def name_keys(name: NormalizedName, family: str | None, *, surname: bool) -> NormalizedName:
     """Group keys of a name field: romanization-neutral beside a Chinese or Korean family name,
     Japanese long vowels folded elsewhere, Slavic endings folded (in both fields, so a record
     with given names and surname swapped keeps those keys), attached articles dropped in the
-    surname field. Names the variant groups or the nickname tables know keep their group."""
+    surname field. Names the variant groups or the nickname tables know keep their group. In
+    the surname field a leading BENT or MINT is a particle."""
     keys = _KEYS[family]
-    return _rekeyed(name, (*keys, surname_key) if surname else keys)
+    if surname:  # the same folds, after an attached article is dropped
+        keys = tuple(surname_key if key is _family_spelling_key else key for key in keys)
+        return _rekeyed(_surname_particles(name), keys)
+    return _rekeyed(name, keys)
 
 
 def split_chinese_full_name(text: str) -> tuple[str, str] | None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from importlib import resources
 
 from ppmatch.normalize.cyrillic import detect_table
 from ppmatch.normalize.groups import (
@@ -213,14 +214,23 @@ def _din_compound_end(tokens: list[_Token], start: int) -> int:
     return 0
 
 
-# Given names that are written joined as often as apart (FATIMAZAHRA, AMIRHOSSEIN): both
-# halves must be known names of four letters or more, so ALISON or MUNCHEN stay whole.
-_KNOWN_NAMES = frozenset(
+def _name_parts() -> frozenset[str]:
+    text = resources.files("ppmatch.normalize").joinpath("data/name_parts.txt").read_text("utf-8")
+    return frozenset(w for line in text.splitlines() if line[:1] != "#" for w in line.split())
+
+
+# Given names that are written joined as often as apart (FATIMAZAHRA, AMIRHOSSEIN, SHAHRUKH,
+# VENKATASUBRAMANIAN): both halves must be known names of four letters or more, or parts of
+# compound given names (data/name_parts.txt: RAJ, KUMAR, SHAH, RUKH...), so ALISON or MUNCHEN
+# stay whole.
+_KNOWN_NAMES = _name_parts() | frozenset(
     name
     for name in set(VARIANT_GROUPS)
     | {readings[0] for readings in ARABIC_NAMES.values() if readings}
     if len(name) >= 4 and name not in PARTICLES
 )
+_SHORTEST_PART = 3
+_SHORTEST_JOINED = 8
 
 
 def _split_joined_names(tokens: list[_Token]) -> list[_Token]:
@@ -228,11 +238,11 @@ def _split_joined_names(tokens: list[_Token]) -> list[_Token]:
     for token in tokens:
         primary = token[0]
         halves = None
-        if len(primary) >= 8 and primary not in _KNOWN_NAMES:
+        if len(primary) >= _SHORTEST_JOINED and primary not in _KNOWN_NAMES:
             halves = next(
                 (
                     (primary[:cut], primary[cut:])
-                    for cut in range(4, len(primary) - 3)
+                    for cut in range(_SHORTEST_PART, len(primary) - _SHORTEST_PART + 1)
                     if primary[:cut] in _KNOWN_NAMES and primary[cut:] in _KNOWN_NAMES
                 ),
                 None,

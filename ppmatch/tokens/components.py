@@ -36,6 +36,28 @@ def _joined_spellings(name: NormalizedName) -> list[str]:
     return _unique(["".join(combo) for combo in islice(product(*spellings), MAX_ALTERNATIVES)])
 
 
+# Portuguese-speaking countries put the father's surname last (DOS SANTOS SILVA), so a short
+# form keeps the last one; Spanish order (GARCIA LOPEZ) keeps the first.
+_FATHER_SURNAME_LAST = frozenset({"PRT", "BRA", "AGO", "MOZ", "CPV", "GNB", "STP", "TLS"})
+
+
+def _surname_values(record: NormalizedRecord, _: LinkageSchema) -> list[str]:
+    """The whole surname joined, and for a double surname the one a short form keeps.
+
+    Clerks drop the second of two Spanish surnames (GARCIA LOPEZ -> GARCIA) and the first of
+    two Portuguese ones (FERREIRA COSTA -> COSTA). The kept surname comes right after the
+    primary joined spelling so a rule with a small ``max_tokens`` still emits it. Two cousins
+    with one first surname, one given name and one birth date share it: the price of the far
+    more frequent dropped surname.
+    """
+    joined = _joined_spellings(record.surname)
+    spellings = name_token_spellings(record.surname)
+    if len(spellings) < 2:
+        return joined
+    kept = spellings[-1 if record.nationality in _FATHER_SURNAME_LAST else 0][0]
+    return _unique(joined[:1] + [kept] + joined[1:])
+
+
 def _phonetic_spellings(name: NormalizedName, algorithm: str) -> list[str]:
     return _unique([phonetic(joined, algorithm) for joined in _joined_spellings(name)])
 
@@ -216,7 +238,7 @@ COMPONENTS: dict[str, ComponentFunction] = {
     "birth_year": _birth_year,
     "birth_year_month": _birth_year_month,
     "birth_month_day": _birth_month_day,
-    "surname": lambda r, _: _joined_spellings(r.surname),
+    "surname": _surname_values,
     "surname_token": _surname_tokens,
     "surname_phonetic": lambda r, s: _phonetic_spellings(r.surname, s.rule_phonetic),
     "given_first": lambda r, _: list(_first_given(r)),
