@@ -97,6 +97,60 @@ def test_simulate_missing_file_is_one_clear_error(tmp_path, capsys):
     assert "nope.csv" in stderr and "Traceback" not in stderr
 
 
+def test_simulate_reads_a_partner_file_through_a_column_mapping(data, tmp_path, capsys):
+    """Tried as a partner's export arrives: other column names, mapped on the command line."""
+    names = {"record_id": "id", "given_names": "first", "surname": "last", "date_of_birth": "dob"}
+    travelers = pd.read_csv(data / "travelers.csv", dtype=str, keep_default_na=False)
+    travelers.rename(columns=names).to_csv(tmp_path / "partner.csv", index=False)
+    runs = {}
+    for name, querier, mapping in (
+        ("plain", data / "travelers.csv", []),
+        (
+            "mapped",
+            tmp_path / "partner.csv",
+            ["--querier-columns", "record_id=id,given_names=first,surname=last,date_of_birth=dob"],
+        ),
+    ):
+        out = tmp_path / f"{name}.csv"
+        code, stdout, stderr = ppmatch(
+            capsys,
+            "simulate",
+            "--holder",
+            str(data / "felons.csv"),
+            "--querier",
+            str(querier),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            *mapping,
+        )
+        assert code == 0, stderr
+        matches = pd.read_csv(out, dtype=str)
+        # each run draws its own linkage secret: compare what does not depend on it
+        runs[name] = (
+            json.loads(stdout)["querier_tokens"],
+            set(matches.querier_record_id[matches.decision == "match"]),
+        )
+    assert runs["plain"] == runs["mapped"] and runs["plain"][1]
+
+    code, _, stderr = ppmatch(
+        capsys,
+        "simulate",
+        "--holder",
+        str(data / "felons.csv"),
+        "--querier",
+        str(tmp_path / "partner.csv"),
+        "--out",
+        str(tmp_path / "x.csv"),
+        "--workers",
+        "1",
+        "--querier-columns",
+        "given=first",
+    )
+    assert code == 2 and "partner.csv" in stderr and "'given'" in stderr
+
+
 @pytest.mark.slow
 def test_demo_runs_both_directions_and_writes_the_report(tmp_path, capsys):
     code, stdout, stderr = ppmatch(

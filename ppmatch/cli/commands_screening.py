@@ -43,17 +43,38 @@ def simulate(
     workers: Annotated[
         int | None, typer.Option("--workers", help="Worker processes (default: all cores).")
     ] = None,
+    holder_columns: Annotated[
+        str,
+        typer.Option(
+            "--holder-columns",
+            help="Column mapping of the holder file, e.g. given_names=first_name,surname=last.",
+        ),
+    ] = "",
+    querier_columns: Annotated[
+        str,
+        typer.Option("--querier-columns", help="Column mapping of the querier file."),
+    ] = "",
 ) -> None:
     """Screen QUERIER against HOLDER with both roles exchanging only serialized messages."""
+    from ppmatch.identity import parse_column_mapping, read_records
     from ppmatch.protocols import ScreeningConfig
     from ppmatch.protocols.simulate import simulate as run
+
+    def records(path: Path, mapping: str):
+        return read_records(path, columns=parse_column_mapping(mapping), chunk_rows=2_000)
 
     if agreement is not None:
         config = _config_from_agreement(agreement, keys, party)
     else:
         # No agreement, no negotiated secret: a fresh one per run (both roles live here).
         config = ScreeningConfig.default(linkage_secret=os.urandom(32))
-    result, summary = run(holder, querier, config, workers=workers, transcript_dir=transcript)
+    result, summary = run(
+        records(holder, holder_columns),
+        records(querier, querier_columns),
+        config,
+        workers=workers,
+        transcript_dir=transcript,
+    )
     result.write_csv(out)
     typer.echo(json.dumps(summary, sort_keys=True))
 
