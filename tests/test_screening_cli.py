@@ -24,6 +24,23 @@ def ppmatch(capsys, *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def simulate(capsys, holder, querier, out, *options: str) -> tuple[int, str, str]:
+    """``ppmatch simulate`` on one worker with the given files and further options."""
+    return ppmatch(
+        capsys,
+        "simulate",
+        "--holder",
+        str(holder),
+        "--querier",
+        str(querier),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        *options,
+    )
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     from ppmatch.synth import generate
@@ -36,19 +53,13 @@ def data(tmp_path_factory):
 def test_simulate_writes_matches_summary_and_transcript(data, tmp_path, capsys):
     out = tmp_path / "matches.csv"
     transcript = tmp_path / "transcript"
-    code, stdout, stderr = ppmatch(
+    code, stdout, stderr = simulate(
         capsys,
-        "simulate",
-        "--holder",
-        str(data / "felons.csv"),
-        "--querier",
-        str(data / "travelers.csv"),
-        "--out",
-        str(out),
+        data / "felons.csv",
+        data / "travelers.csv",
+        out,
         "--transcript",
         str(transcript),
-        "--workers",
-        "1",
     )
     assert code == 0, stderr
     lines = stdout.strip().splitlines()
@@ -81,17 +92,8 @@ def test_simulate_writes_matches_summary_and_transcript(data, tmp_path, capsys):
 
 
 def test_simulate_missing_file_is_one_clear_error(tmp_path, capsys):
-    code, stdout, stderr = ppmatch(
-        capsys,
-        "simulate",
-        "--holder",
-        str(tmp_path / "nope.csv"),
-        "--querier",
-        str(tmp_path / "x.csv"),
-        "--out",
-        str(tmp_path / "m.csv"),
-        "--workers",
-        "1",
+    code, stdout, stderr = simulate(
+        capsys, tmp_path / "nope.csv", tmp_path / "x.csv", tmp_path / "m.csv"
     )
     assert code == 2
     assert "nope.csv" in stderr and "Traceback" not in stderr
@@ -112,19 +114,7 @@ def test_simulate_reads_a_partner_file_through_a_column_mapping(data, tmp_path, 
         ),
     ):
         out = tmp_path / f"{name}.csv"
-        code, stdout, stderr = ppmatch(
-            capsys,
-            "simulate",
-            "--holder",
-            str(data / "felons.csv"),
-            "--querier",
-            str(querier),
-            "--out",
-            str(out),
-            "--workers",
-            "1",
-            *mapping,
-        )
+        code, stdout, stderr = simulate(capsys, data / "felons.csv", querier, out, *mapping)
         assert code == 0, stderr
         matches = pd.read_csv(out, dtype=str)
         # each run draws its own linkage secret: compare what does not depend on it
@@ -134,17 +124,11 @@ def test_simulate_reads_a_partner_file_through_a_column_mapping(data, tmp_path, 
         )
     assert runs["plain"] == runs["mapped"] and runs["plain"][1]
 
-    code, _, stderr = ppmatch(
+    code, _, stderr = simulate(
         capsys,
-        "simulate",
-        "--holder",
-        str(data / "felons.csv"),
-        "--querier",
-        str(tmp_path / "partner.csv"),
-        "--out",
-        str(tmp_path / "x.csv"),
-        "--workers",
-        "1",
+        data / "felons.csv",
+        tmp_path / "partner.csv",
+        tmp_path / "x.csv",
         "--querier-columns",
         "given=first",
     )
