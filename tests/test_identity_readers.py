@@ -140,6 +140,24 @@ def test_tsv_is_read_by_suffix(tmp_path):
     assert all_rows(path)[0]["surname"] == "Smith, Jr"
 
 
+def test_spreadsheet_exports_are_read_as_saved(tmp_path):
+    """Tried with what spreadsheet programs write: a European CSV separated by ';' (decimal
+    a comma inside a value), and "Unicode text" (UTF-16 with its byte-order mark, tabs)."""
+    semicolons = write(tmp_path, "eu.csv", "record_id;given_names;surname\n1;Jürgen;Müller, Jr\n")
+    row = all_rows(semicolons)[0]
+    assert (row["record_id"], row["given_names"], row["surname"]) == ("1", "Jürgen", "Müller, Jr")
+    unicode_text = write(
+        tmp_path,
+        "export.txt",
+        "record_id\tgiven_names\tsurname\n1\tΓιώργος\tПетров\n".encode("utf-16"),
+    )
+    row = all_rows(unicode_text)[0]
+    assert (row["record_id"], row["given_names"], row["surname"]) == ("1", "Γιώργος", "Петров")
+    ragged = write(tmp_path, "ragged.csv", "record_id;given_names;surname\n1;A;B\n2;C\n")
+    with pytest.raises(InputError, match=r"ragged\.csv: row 2 \(line 3\), column 'surname'"):
+        list(read_records(ragged))
+
+
 @pytest.mark.parametrize(
     ("name", "content", "pattern"),
     [

@@ -34,10 +34,15 @@ def undecodable_header(source: str, header: Sequence[str]) -> InputError | None:
 
 
 def locate_csv_problem(
-    path: Path, source: str, header: Sequence[str], delimiter: str, arrow_message: str
+    path: Path,
+    source: str,
+    header: Sequence[str],
+    delimiter: str,
+    arrow_message: str,
+    encoding: str = "utf-8-sig",
 ) -> InputError:
     """Return an ``InputError`` naming the first undecodable cell or ragged row in ``path``."""
-    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+    with open(path, encoding=encoding, errors="surrogateescape", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         next(reader, None)
         row = 0

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": ","}
+# What spreadsheet exports separate fields with: the European Excel default is ';'.
+_DELIMITERS = (",", ";", "\t", "|")
+_UTF8 = "utf-8-sig"  # UTF-8, with or without the byte-order mark Excel writes
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _CSV_BLOCK_BYTES = 4 << 20
 
@@ -125,7 +128,10 @@ class RecordReader:
             self.progress_total = self._parquet.metadata.num_rows
         elif suffix in _CSV_SUFFIXES:
             self._kind = "csv"
+            self._encoding = _text_encoding(path)
             self._delimiter = _CSV_SUFFIXES[suffix]
+            if suffix != ".tsv":
+                self._delimiter = _sniff_delimiter(path, self._encoding, self._delimiter)
             self._header = self._read_csv_header()
             self.progress_unit = "bytes"
             self.progress_total = path.stat().st_size
@@ -138,7 +144,9 @@ class RecordReader:
     def _read_csv_header(self) -> list[str]:
         assert self._path is not None
         try:
-            with open(self._path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+            with open(
+                self._path, encoding=self._encoding, errors="surrogateescape", newline=""
+            ) as f:
                 header = next(csv.reader(f, delimiter=self._delimiter), None)
         except OSError as error:
             raise InputError(f"{self.source}: cannot read file ({error.strerror})") from None
@@ -179,7 +187,10 @@ class RecordReader:
         )
         parse = pacsv.ParseOptions(delimiter=self._delimiter, newlines_in_values=True)
         read = pacsv.ReadOptions(
-            block_size=_CSV_BLOCK_BYTES, column_names=self._header, skip_rows=1
+            block_size=_CSV_BLOCK_BYTES,
+            column_names=self._header,
+            skip_rows=1,
+            encoding="utf8" if self._encoding == _UTF8 else self._encoding,
         )
         try:
             reader = pacsv.open_csv(
@@ -189,7 +200,7 @@ class RecordReader:
                 yield pa.Table.from_batches([batch])
         except pa.ArrowInvalid as error:
             raise locate_csv_problem(
-                self._path, self.source, self._header, self._delimiter, str(error)
+                self._path, self.source, self._header, self._delimiter, str(error), self._encoding
             ) from None
         finally:
             self._stream.close()
@@ -340,3 +351,20 @@ def _frame_column_as_text(series: pd.Series, source: str, name: str, start: int)
                     ) from None
         raise
     return pa.array(text, type=pa.string(), from_pandas=True)
+
+
+def _text_encoding(path: Path) -> str:
+    """UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text"), else
+    UTF-8; other code pages are refused cell by cell, with the row named."""
+    with open(path, "rb") as handle:
+        start = handle.read(2)
+    return "utf-16" if start in (b"\xff\xfe", b"\xfe\xff") else _UTF8
+
+
+def _sniff_delimiter(path: Path, encoding: str, default: str) -> str:
+    """The delimiter the header line uses most (``;`` for a European Excel export)."""
+    with open(path, encoding=encoding, errors="surrogateescape", newline="") as handle:
+        header = handle.readline()
+    counts = {delimiter: header.count(delimiter) for delimiter in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda delimiter: (counts[delimiter], delimiter == default))
+    return best if counts[best] else default
