@@ -320,3 +320,19 @@ def test_progress_reaches_the_total(tmp_path):
 def test_unsupported_source_type():
     with pytest.raises(InputError, match="cannot read records from a list"):
         read_records([{"record_id": "1"}])  # type: ignore[arg-type]
+
+
+def test_identity_columns_in_another_case_are_matched_not_carried_as_payload(tmp_path):
+    path = write(
+        tmp_path,
+        "caps.csv",
+        "Record_ID,GIVEN NAMES,Surname,Date-of-Birth,Offense\n1,Ann,Lee,1990-01-02,x\n",
+    )
+    batch = next(iter(read_records(path)))
+    assert batch.values("surname") == ["Lee"] and batch.values("date_of_birth") == ["1990-01-02"]
+    assert batch.values("given_names") == ["Ann"] and batch.payload_columns == ("Offense",)
+    exact = write(tmp_path, "exact.csv", "record_id,surname,Surname\n1,Lee,Li\n")
+    assert next(iter(read_records(exact))).payload() == {"Surname": ["Li"]}
+    twice = write(tmp_path, "twice.csv", "record_id,Surname,SURNAME\n1,Lee,Li\n")
+    with pytest.raises(InputError, match=r"twice\.csv: columns 'Surname' and 'SURNAME' both"):
+        read_records(twice)

@@ -81,6 +81,7 @@ def resolve_columns(
                 f"{source}: column {name!r} is in the file but the mapping takes "
                 f"{name} from column {mapping[name]!r}; rename or drop one of them"
             )
+    renamed |= _spelled_otherwise(header, renamed, source)
     output = {name: renamed.get(name, name) for name in header}
     if RECORD_ID not in output.values():
         raise InputError(
@@ -88,3 +89,28 @@ def resolve_columns(
             f"add one or map it with --columns {RECORD_ID}=<your id column>"
         )
     return output
+
+
+def _folded(name: str) -> str:
+    return "_".join(name.strip().lower().replace("-", " ").split())
+
+
+def _spelled_otherwise(
+    header: Sequence[str], renamed: Mapping[str, str], source: str
+) -> dict[str, str]:
+    """Identity columns written in another case or with spaces (``SURNAME``, ``Date of
+    birth``): renamed, so they are matched on rather than carried as payload."""
+    taken = set(renamed.values()) | {name for name in header if name in IDENTITY_COLUMNS}
+    found: dict[str, str] = {}
+    for name in header:
+        identity = _folded(name)
+        if identity not in IDENTITY_COLUMNS or identity in taken or name in renamed:
+            continue
+        if identity in found.values():
+            other = next(column for column, target in found.items() if target == identity)
+            raise InputError(
+                f"{source}: columns {other!r} and {name!r} both read as {identity}; "
+                f"map one with --columns {identity}=<column>"
+            )
+        found[name] = identity
+    return found
