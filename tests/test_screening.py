@@ -585,3 +585,25 @@ def test_a_us_dated_traveler_file_matches_an_iso_dated_register(config, felons, 
     matched = {row.querier_record_id: row for row in result.matches}
     for record_id in ambiguous:
         assert "name_dob" in matched[record_id].rule_ids, record_id
+
+
+def test_publish_and_simulate_report_their_progress(config, felons):
+    """What the command line's progress line is drawn from: records published after each
+    chunk, then each phase of a screening as it starts."""
+    from ppmatch.protocols.simulate import simulate
+
+    published: list[int] = []
+    holder = Holder(config, signing_key=Ed25519PrivateKey.generate(), workers=1, chunk_rows=64)
+    holder.publish(felons, on_progress=published.append)
+    assert published == [64, 128, 192, 200]
+
+    phases: list[tuple[str, int]] = []
+    simulate(
+        felons,
+        travelers_from(felons, [1, 2]),
+        config,
+        workers=1,
+        on_progress=lambda *p: phases.append(p),
+    )
+    assert [phase for phase, _ in phases] == ["publish", "publish", "prepare", "evaluate", "finish"]
+    assert phases[1] == ("publish", 200)

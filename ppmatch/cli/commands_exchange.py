@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from ppmatch.cli.main import app
+from ppmatch.cli.progress import phase_progress
 
 agreement_app = typer.Typer(
     help="Create, sign and verify data-sharing agreements.", no_args_is_help=True
@@ -285,15 +286,17 @@ def holder_publish(
     role = _role(agreement, keys, party, passphrase_file)
     state_dir = _holder_state(state, party)
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    summary = publish_database(
-        role,
-        records,
-        out,
-        work_dir=state_dir / f"publish-{out.name}.work",
-        resume=resume,
-        chunk_rows=chunk_rows,
-        workers=workers,
-    )
+    with phase_progress() as progress:
+        summary = publish_database(
+            role,
+            records,
+            out,
+            work_dir=state_dir / f"publish-{out.name}.work",
+            resume=resume,
+            chunk_rows=chunk_rows,
+            workers=workers,
+            on_progress=lambda done: progress("publishing", done),
+        )
     audit = role.audit_log(state_dir / "audit.jsonl")
     audit.append("publish", **asdict(summary))
     audit.checkpoint()

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ppmatch.cli.main import app
+from ppmatch.cli.progress import phase_progress
 
 
 @app.command()
@@ -68,13 +69,15 @@ def simulate(
     else:
         # No agreement, no negotiated secret: a fresh one per run (both roles live here).
         config = ScreeningConfig.default(linkage_secret=os.urandom(32))
-    result, summary = run(
-        records(holder, holder_columns),
-        records(querier, querier_columns),
-        config,
-        workers=workers,
-        transcript_dir=transcript,
-    )
+    with phase_progress() as progress:
+        result, summary = run(
+            records(holder, holder_columns),
+            records(querier, querier_columns),
+            config,
+            workers=workers,
+            transcript_dir=transcript,
+            on_progress=progress,
+        )
     result.write_csv(out)
     typer.echo(json.dumps(summary, sort_keys=True))
 

@@ -12,7 +12,7 @@ import fcntl
 import hashlib
 import multiprocessing
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,8 +111,11 @@ def publish_database(
     workers: int = 1,
     epoch: int | None = None,
     spill_limit: int = 512 << 20,
+    on_progress: Callable[[int], None] | None = None,
 ) -> PublishSummary:
     """Publish the holder database from a records file, checkpointing every chunk.
+
+    ``on_progress`` gets the number of records published so far after each chunk.
 
     A killed run restarted with ``resume=True`` reuses the completed chunks and computes the
     rest; the database file appears (atomically) only once everything is written and signed.
@@ -157,6 +160,8 @@ def publish_database(
             summary.undisclosable += published.undisclosable
             summary.chunks += 1
             summary.resumed_chunks += was_resumed
+            if on_progress is not None:
+                on_progress(summary.records)
         payloads = merge_payloads(payload_parts)
         header = DatabaseHeader(
             config.agreement_hash,

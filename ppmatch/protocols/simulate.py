@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,8 +65,13 @@ def simulate(
     *,
     workers: int | None = None,
     transcript_dir: str | Path | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> tuple[ScreeningResult, dict]:
-    """Run publish -> prepare -> evaluate -> finish; returns the result and a JSON-able summary."""
+    """Run publish -> prepare -> evaluate -> finish; returns the result and a JSON-able summary.
+
+    ``on_progress(phase, records)`` is called as each phase starts (records 0) and, while
+    publishing, with the holder records published so far."""
+    report = on_progress or (lambda phase, records: None)
     directory = Path(transcript_dir) if transcript_dir is not None else None
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -79,7 +85,10 @@ def simulate(
     with tempfile.TemporaryDirectory(prefix="ppmatch-simulate-") as scratch:
         started = time.perf_counter()
         database_path = (directory or Path(scratch)) / "holder-database.ppmdb"
-        holder.publish(holder_records, out=database_path)
+        report("publish", 0)
+        holder.publish(
+            holder_records, out=database_path, on_progress=lambda done: report("publish", done)
+        )
         seconds["publish"] = time.perf_counter() - started
         transcript.record("holder-database", HOLDER_TO_QUERIER, None, database_path.stat().st_size)
 
@@ -88,16 +97,19 @@ def simulate(
         seconds["load_database"] = time.perf_counter() - started
 
         started = time.perf_counter()
+        report("prepare", 0)
         request_bytes = querier.prepare(querier_records).to_bytes()
         seconds["prepare"] = time.perf_counter() - started
         transcript.record("evaluation-request", QUERIER_TO_HOLDER, request_bytes)
 
         started = time.perf_counter()
+        report("evaluate", 0)
         response_bytes = holder.evaluate(request_bytes).to_bytes()
         seconds["evaluate"] = time.perf_counter() - started
         transcript.record("evaluation-response", HOLDER_TO_QUERIER, response_bytes)
 
         started = time.perf_counter()
+        report("finish", 0)
         result = querier.finish(response_bytes, querier_copy)
         seconds["finish"] = time.perf_counter() - started
         del querier_copy
