@@ -157,6 +157,7 @@ def test_inspect_shows_a_month_first_file_as_the_pipeline_reads_it(tmp_path):
     report = json.loads(run_in_process("inspect", str(path), "--json").stdout)
     dates = {c["column"]: c for c in report["columns"]}["date_of_birth"]
     assert report["date_of_birth_order"] == "month-first"
+    assert report["read_as"] == "CSV, UTF-8, ','-separated"
     assert {"raw": "04/01/1990", "normalized": "1990-04-01"} in dates["examples"]
     table = run_in_process("inspect", str(path))
     assert "month-first" in table.stdout and "1 April" in table.stdout

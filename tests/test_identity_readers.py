@@ -144,6 +144,7 @@ def test_spreadsheet_exports_are_read_as_saved(tmp_path):
     """Tried with what spreadsheet programs write: a European CSV separated by ';' (decimal
     a comma inside a value), and "Unicode text" (UTF-16 with its byte-order mark, tabs)."""
     semicolons = write(tmp_path, "eu.csv", "record_id;given_names;surname\n1;Jürgen;Müller, Jr\n")
+    assert read_records(semicolons).layout == "CSV, UTF-8, ';'-separated"
     row = all_rows(semicolons)[0]
     assert (row["record_id"], row["given_names"], row["surname"]) == ("1", "Jürgen", "Müller, Jr")
     unicode_text = write(
@@ -151,6 +152,7 @@ def test_spreadsheet_exports_are_read_as_saved(tmp_path):
         "export.txt",
         "record_id\tgiven_names\tsurname\n1\tΓιώργος\tПетров\n".encode("utf-16"),
     )
+    assert read_records(unicode_text).layout == "CSV, UTF-16, tab-separated"
     row = all_rows(unicode_text)[0]
     assert (row["record_id"], row["given_names"], row["surname"]) == ("1", "Γιώργος", "Петров")
     ragged = write(tmp_path, "ragged.csv", "record_id;given_names;surname\n1;A;B\n2;C\n")

@@ -146,10 +146,14 @@ def inspect(
         )
     order = {True: "month-first", False: "day-first", None: "no day/month order shown"}
     if as_json:
-        summary = report.to_dict() | {"date_of_birth_order": order[date_order[0]]}
+        summary = report.to_dict() | {
+            "read_as": reader.layout,
+            "date_of_birth_order": order[date_order[0]],
+        }
         console.print_json(json.dumps(summary, ensure_ascii=False))
         return
     _print_report(report)
+    console.print(f"read as {reader.layout}", highlight=False)
     if date_order[0]:
         console.print(
             "date_of_birth is written month-first (MM/DD/YYYY): ambiguous dates such as "

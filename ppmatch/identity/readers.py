@@ -83,6 +83,7 @@ class RecordReader:
         self._stream: pa.NativeFile | None = None
         self.progress_done = 0
         self.progress_total: int | None = None
+        self.layout = ""  # how the source was read, e.g. "CSV, UTF-8, ';'-separated"
         if isinstance(source, str | os.PathLike):
             self._path: Path | None = Path(source)
             self._frame = None
@@ -99,6 +100,7 @@ class RecordReader:
             self._path = None
             self._frame = source
             self.source = "<DataFrame>"
+            self.layout = "DataFrame"
             self.progress_unit = "rows"
             self.progress_total = len(source)
             self._header = [str(name) for name in source.columns]
@@ -119,6 +121,7 @@ class RecordReader:
         suffix = path.suffix.lower()
         if suffix in _PARQUET_SUFFIXES:
             self._kind = "parquet"
+            self.layout = "Parquet"
             try:
                 self._parquet = pq.ParquetFile(path)
             except (pa.ArrowException, OSError) as error:
@@ -133,6 +136,9 @@ class RecordReader:
             if suffix != ".tsv":
                 self._delimiter = _sniff_delimiter(path, self._encoding, self._delimiter)
             self._header = self._read_csv_header()
+            separator = "tab" if self._delimiter == "\t" else repr(self._delimiter)
+            text = "UTF-16" if self._encoding == "utf-16" else "UTF-8"
+            self.layout = f"CSV, {text}, {separator}-separated"
             self.progress_unit = "bytes"
             self.progress_total = path.stat().st_size
         else:
