@@ -156,3 +156,29 @@ def test_demo_runs_both_directions_and_writes_the_report(tmp_path, capsys):
     report = (tmp_path / "report.html").read_text()
     assert "<svg" in report and "agency-b screens agency-a" in report
     assert (tmp_path / "matches-agency-a-screens-agency-b.csv").exists()
+
+
+def test_a_spreadsheet_export_with_us_dates_screens_like_the_plain_file(data, tmp_path, capsys):
+    """Tried as a partner's spreadsheet export: ';'-separated, headers in other spellings,
+    MM/DD/YYYY dates. The run reads it as the plain file: same tokens, same matches."""
+    travelers = pd.read_csv(data / "travelers.csv", dtype=str, keep_default_na=False)
+    iso = pd.to_datetime(travelers.date_of_birth, format="%Y-%m-%d", errors="coerce")
+    travelers["date_of_birth"] = iso.dt.strftime("%m/%d/%Y").where(
+        iso.notna(), travelers.date_of_birth
+    )
+    assert (iso.dt.day > 12).any() and (iso.dt.day <= 12).any()
+    header = {name: name.replace("_", " ").title() for name in travelers.columns}
+    travelers.rename(columns=header).to_csv(tmp_path / "export.csv", sep=";", index=False)
+    runs = []
+    for querier in (data / "travelers.csv", tmp_path / "export.csv"):
+        out = tmp_path / f"{querier.stem}-matches.csv"
+        code, stdout, stderr = simulate(capsys, data / "felons.csv", querier, out)
+        assert code == 0, stderr
+        matches = pd.read_csv(out, dtype=str)
+        runs.append(
+            (
+                json.loads(stdout)["querier_tokens"],
+                set(matches.querier_record_id[matches.decision == "match"]),
+            )
+        )
+    assert runs[0] == runs[1] and runs[0][1]
