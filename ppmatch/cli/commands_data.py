@@ -148,12 +148,18 @@ def inspect(
     if as_json:
         summary = report.to_dict() | {
             "read_as": reader.layout,
+            "renamed_columns": reader.renamed,
             "date_of_birth_order": order[date_order[0]],
         }
         console.print_json(json.dumps(summary, ensure_ascii=False))
         return
     _print_report(report)
     console.print(f"read as {reader.layout}", highlight=False)
+    if reader.renamed:
+        renamed = ", ".join(f"{name} -> {output}" for name, output in reader.renamed.items())
+        console.print(
+            f"columns read as identity columns: {renamed}", highlight=False, soft_wrap=True
+        )
     if date_order[0]:
         console.print(
             "date_of_birth is written month-first (MM/DD/YYYY): ambiguous dates such as "

@@ -105,6 +105,10 @@ class RecordReader:
             self.progress_total = len(source)
             self._header = [str(name) for name in source.columns]
         self._output_names = resolve_columns(self._header, self._mapping, source=self.source)
+        # file column -> identity column, where they differ (a mapping, or SURNAME -> surname)
+        self.renamed = {
+            name: output for name, output in self._output_names.items() if name != output
+        }
         self._batches = self._checked_batches()
 
     # -- opening -------------------------------------------------------------------------
