@@ -158,8 +158,9 @@ def test_inspect_shows_a_month_first_file_as_the_pipeline_reads_it(tmp_path):
     dates = {c["column"]: c for c in report["columns"]}["date_of_birth"]
     assert report["date_of_birth_order"] == "month-first"
     assert report["read_as"] == "CSV, UTF-8, ','-separated" and report["renamed_columns"] == {}
-    path.write_text("ID,GIVEN NAMES,Surname\n1,Ann,Lee\n")
-    table = run_in_process("inspect", str(path), "--columns", "record_id=ID")
+    spelled = tmp_path / "spelled.csv"
+    spelled.write_text("ID,GIVEN NAMES,Surname\n1,Ann,Lee\n")
+    table = run_in_process("inspect", str(spelled), "--columns", "record_id=ID")
     assert "ID -> record_id, GIVEN NAMES -> given_names, Surname -> surname" in table.stdout
     assert {"raw": "04/01/1990", "normalized": "1990-04-01"} in dates["examples"]
     table = run_in_process("inspect", str(path))
