@@ -117,18 +117,17 @@ def inspect(
 
     from ppmatch.identity import parse_column_mapping, read_records
     from ppmatch.identity.inspect import inspect_records
-    from ppmatch.normalize import month_first_column
+    from ppmatch.normalize import DateOrder
 
     reader = read_records(file, columns=parse_column_mapping(columns))
-    date_order: list[bool | None] = [None]  # decided as the pipeline does: first batch showing one
+    date_order = DateOrder()  # decided as the pipeline does: first batch showing one
 
     def observed(batches: Iterable[RecordBatch]) -> Iterator[RecordBatch]:
         for batch in batches:
-            if date_order[0] is None:
-                date_order[0] = month_first_column(batch.values("date_of_birth"))
+            date_order.observe(batch.values("date_of_birth"))
             yield batch
 
-    probes = _normalize_probes(lambda: bool(date_order[0]))
+    probes = _normalize_probes(lambda: bool(date_order.month_first))
     with Progress(
         TextColumn("inspecting"),
         BarColumn(),
@@ -149,7 +148,7 @@ def inspect(
         summary = report.to_dict() | {
             "read_as": reader.layout,
             "renamed_columns": reader.renamed,
-            "date_of_birth_order": order[date_order[0]],
+            "date_of_birth_order": order[date_order.month_first],
         }
         console.print_json(json.dumps(summary, ensure_ascii=False))
         return
@@ -160,7 +159,7 @@ def inspect(
         console.print(
             f"columns read as identity columns: {renamed}", highlight=False, soft_wrap=True
         )
-    if date_order[0]:
+    if date_order.month_first:
         console.print(
             "date_of_birth is written month-first (MM/DD/YYYY): ambiguous dates such as "
             "04/01/1990 are read as 1 April, in this file as in every run",

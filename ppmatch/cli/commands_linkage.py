@@ -77,23 +77,22 @@ def link(
     """Plaintext reference linker (NOT private): Dice on keyed CLKs with LSH blocking, 1-to-1."""
     from ppmatch.identity import iter_rows
     from ppmatch.match import ReferenceLinker
-    from ppmatch.normalize import NormalizedRecord, month_first_column, normalize_record
+    from ppmatch.normalize import DateOrder, NormalizedRecord, normalize_record
 
     schema = _load(schema_path)
 
     def normalized(path: Path) -> list[NormalizedRecord]:
         records: list[NormalizedRecord] = []
-        month_first: bool | None = None
+        order = DateOrder()  # the file's date order, as in every other run
         for chunk in iter_rows(path):
-            if month_first is None:  # the file's date order, as in every other run
-                month_first = month_first_column(row.get("date_of_birth") for row in chunk)
+            month_first = order.observe(row.get("date_of_birth") for row in chunk)
             records.extend(
                 normalize_record(
                     row,
                     # the reader rejects rows without a record id, so it is always a str here
                     record_id=cast(str, row["record_id"]),
                     extra_fields=schema.extra_fields,
-                    month_first_dates=bool(month_first),
+                    month_first_dates=month_first,
                 )
                 for row in chunk
             )

@@ -9,13 +9,14 @@ from ppmatch.normalize.codes import (
     normalize_nationality,
     normalize_sex,
 )
-from ppmatch.normalize.dates import month_first_column, normalize_date
+from ppmatch.normalize.dates import DateOrder, month_first_column, normalize_date
 from ppmatch.normalize.groups import name_group, phonetic_code
 from ppmatch.normalize.model import NormalizedName, NormalizedRecord, PartialDate
 from ppmatch.normalize.names import normalize_name
 from ppmatch.normalize.record import normalize_place, normalize_record, normalize_text
 
 __all__ = [
+    "DateOrder",
     "NormalizedName",
     "NormalizedRecord",
     "PartialDate",

@@ -258,3 +258,17 @@ def month_first_column(values: Iterable[object]) -> bool | None:
             month_first |= first <= 12 < second
             day_first |= second <= 12 < first
     return None if month_first == day_first else month_first
+
+
+class DateOrder:
+    """A file's day/month order, fixed by the first values that show one: every reader of a
+    file (screening, statistics, linkage, inspect) streams it chunk by chunk through this."""
+
+    def __init__(self) -> None:
+        self.month_first: bool | None = None  # None: no chunk has shown an order yet
+
+    def observe(self, values: Iterable[object]) -> bool:
+        """Whether this chunk's (and the file's) ambiguous dates are read month first."""
+        if self.month_first is None:
+            self.month_first = month_first_column(values)
+        return bool(self.month_first)

@@ -62,8 +62,10 @@ _PLACE_PARTS = re.compile(r"[,;/()\[\]]")
 @lru_cache(maxsize=1 << 16)
 def _place(text: str) -> str | None:
     whole = _normalize_text(text)
-    if whole is None or is_known_place(whole):
-        return canonical_place(whole) if whole is not None else None
+    if whole is None:
+        return None
+    if is_known_place(whole):
+        return canonical_place(whole)
     parts = [part for part in map(_normalize_text, _PLACE_PARTS.split(text)) if part]
     for part in parts:
         if is_known_place(part):

@@ -19,7 +19,7 @@ import pandas as pd
 from ppmatch.encoding import LinkageSchema
 from ppmatch.errors import InputError, SchemaError
 from ppmatch.identity import read_records
-from ppmatch.normalize import month_first_column, normalize_record
+from ppmatch.normalize import DateOrder, normalize_record
 from ppmatch.normalize.model import NormalizedRecord
 from ppmatch.tokens import Tokenizer
 
@@ -62,10 +62,9 @@ def load_records(
     """
     records: list[NormalizedRecord] = []
     values: list[int] | None = [] if value_column else None
-    month_first: bool | None = None
+    order = DateOrder()
     for batch in read_records(source):
-        if month_first is None:
-            month_first = month_first_column(batch.values("date_of_birth"))
+        month_first = order.observe(batch.values("date_of_birth"))
         if value_column and value_column not in batch.payload_columns:
             raise InputError(
                 f"{batch.source}: no value column {value_column!r} "
@@ -78,7 +77,7 @@ def load_records(
                     raw,
                     record_id=record_id,
                     extra_fields=extra_fields,
-                    month_first_dates=bool(month_first),
+                    month_first_dates=month_first,
                 )
             )
             if values is not None and value_column:

@@ -18,7 +18,7 @@ import pandas as pd
 from ppmatch.encoding import LinkageSchema
 from ppmatch.errors import InputError
 from ppmatch.identity import IDENTITY_COLUMNS, RECORD_ID, RecordBatch, read_records
-from ppmatch.normalize import NormalizedRecord, month_first_column, normalize_record
+from ppmatch.normalize import DateOrder, NormalizedRecord, normalize_record
 from ppmatch.tokens import Token, Tokenizer
 
 RecordSource: TypeAlias = str | os.PathLike[str] | pd.DataFrame | Iterable[RecordBatch]
@@ -46,7 +46,7 @@ def iter_chunks(
 
     ``extra_fields`` (declared by the linkage schema) travel with the identity values. The
     file's day/month order is read from the first chunk whose dates show one
-    (:func:`~ppmatch.normalize.month_first_column`) and holds for the chunks after it.
+    (:class:`~ppmatch.normalize.DateOrder`) and holds for the chunks after it.
     """
     if isinstance(source, str | os.PathLike | pd.DataFrame):
         if isinstance(source, str | os.PathLike) and not Path(source).exists():
@@ -55,7 +55,7 @@ def iter_chunks(
     else:
         batches = source
     identity_names = tuple(name for name in IDENTITY_COLUMNS if name != RECORD_ID) + extra_fields
-    month_first: bool | None = None
+    order = DateOrder()
     for batch in batches:
         missing = [name for name in extra_fields if name not in batch.payload_columns]
         if missing:
@@ -64,8 +64,6 @@ def iter_chunks(
                 "is missing"
             )
         columns = {name: batch.values(name) for name in identity_names}
-        if month_first is None:
-            month_first = month_first_column(columns["date_of_birth"])
         rows = [
             dict(zip(identity_names, values, strict=True))
             for values in zip(*columns.values(), strict=True)
@@ -76,7 +74,7 @@ def iter_chunks(
             batch.record_ids,
             rows,
             batch.payload(),
-            month_first_dates=bool(month_first),
+            month_first_dates=order.observe(columns["date_of_birth"]),
         )
 
 
